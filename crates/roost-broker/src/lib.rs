@@ -1,0 +1,3 @@
+//! roost-broker
+
+#![warn(missing_docs)]

@@ -1,0 +1,3 @@
+//! roost-client
+
+#![warn(missing_docs)]

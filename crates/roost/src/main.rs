@@ -1,0 +1,3 @@
+//! The `roost` binary.
+
+fn main() {}
