@@ -1,3 +1,25 @@
-//! roost-broker
+//! `roost-broker`: the MQTT broker core — sessions, subscriptions, retained messages, QoS flows,
+//! wills and expiry — with its listeners, connection loop, configuration and `$SYS`.
+//!
+//! Start it with [`Server::bind`] and [`Server::run`]; everything below is shared through one
+//! [`Broker`].
 
 #![warn(missing_docs)]
+
+mod broker;
+pub mod config;
+mod connection;
+mod message;
+mod metrics;
+mod retained_tree;
+mod server;
+mod session;
+mod sys;
+mod topic_tree;
+
+pub use broker::Broker;
+pub use config::Config;
+pub use message::Message;
+pub use metrics::Metrics;
+pub use server::{BindError, Server};
+pub use session::Session;

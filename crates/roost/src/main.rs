@@ -1,3 +1,36 @@
-//! The `roost` binary.
+//! The `roost` binary: parses the command line and hands each subcommand to the library crates.
 
-fn main() {}
+mod broker_cmd;
+mod logging;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Roost: an MQTT broker and the tools around it, in one binary.
+#[derive(Debug, Parser)]
+#[command(name = "roost", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the MQTT broker (like `mosquitto`).
+    Broker(broker_cmd::BrokerArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Broker(args) => broker_cmd::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("Error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,314 @@
+//! The broker's shared state — sessions, subscriptions, retained messages, counters — and the
+//! publish path that fans a message out to every matching session.
+//!
+//! There is no router task: the connection that reads a PUBLISH matches it against the topic tree
+//! (a read lock many publishers share) and pushes one `Arc` per matching session into that
+//! session's queue. Locks here are `std` locks held for short, synchronous sections only.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{Duration, Instant};
+
+use roost_proto::QoS;
+use tokio::sync::watch;
+
+use crate::config::Config;
+use crate::message::Message;
+use crate::metrics::Metrics;
+use crate::retained_tree::RetainedTree;
+use crate::session::{
+    Attachment, Control, Delivery, EnqueuePolicy, QueueLimits, Session, SessionRef, SubscriptionData,
+    NEVER_EXPIRES,
+};
+use crate::topic_tree::TopicTree;
+
+/// Subscriptions of every session.
+pub(crate) type Subscriptions = TopicTree<SessionRef, SubscriptionData>;
+
+/// The broker: everything connections share.
+#[derive(Debug)]
+pub struct Broker {
+    pub(crate) config: Arc<Config>,
+    /// Counters read by `$SYS` and the API.
+    pub metrics: Metrics,
+    sessions: Mutex<HashMap<Arc<str>, Arc<Session>>>,
+    subscriptions: RwLock<Subscriptions>,
+    retained: RwLock<RetainedTree<Arc<Message>>>,
+    next_conn_id: AtomicU64,
+    next_auto_id: AtomicU64,
+    started: Instant,
+    shutdown: watch::Sender<bool>,
+}
+
+/// What attaching a connection to a session produced.
+pub(crate) struct Attached {
+    pub(crate) session: Arc<Session>,
+    pub(crate) session_present: bool,
+}
+
+fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Broker {
+    /// A broker with `config` and nothing stored yet.
+    pub fn new(config: Config) -> Arc<Broker> {
+        Arc::new(Broker {
+            config: Arc::new(config),
+            metrics: Metrics::default(),
+            sessions: Mutex::new(HashMap::new()),
+            subscriptions: RwLock::new(TopicTree::new()),
+            retained: RwLock::new(RetainedTree::new()),
+            next_conn_id: AtomicU64::new(1),
+            next_auto_id: AtomicU64::new(1),
+            started: Instant::now(),
+            shutdown: watch::channel(false).0,
+        })
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Time since the broker started.
+    pub fn uptime(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// Tells every connection to close (MQTT 5 clients get DISCONNECT 0x8B).
+    pub fn shut_down(&self) {
+        self.shutdown.send_replace(true);
+    }
+
+    pub(crate) fn shutdown_signal(&self) -> watch::Receiver<bool> {
+        self.shutdown.subscribe()
+    }
+
+    pub(crate) fn next_conn_id(&self) -> u64 {
+        self.next_conn_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// A fresh client identifier for a client that sent an empty one.
+    pub(crate) fn assign_client_id(&self) -> String {
+        let n = self.next_auto_id.fetch_add(1, Ordering::Relaxed);
+        let nanos = self.started.elapsed().as_nanos() as u64;
+        format!("{}{:016X}{:04X}", self.config.auto_id_prefix, nanos ^ 0x5DEE_CE66_D1CE_4E5B, n & 0xFFFF)
+    }
+
+    fn sessions(&self) -> MutexGuard<'_, HashMap<Arc<str>, Arc<Session>>> {
+        self.sessions.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Number of sessions, connected or not.
+    pub fn session_count(&self) -> usize {
+        self.sessions().len()
+    }
+
+    /// Number of subscriptions.
+    pub fn subscription_count(&self) -> usize {
+        read(&self.subscriptions).len()
+    }
+
+    /// Number of retained messages.
+    pub fn retained_count(&self) -> usize {
+        read(&self.retained).len()
+    }
+
+    pub(crate) fn enqueue_policy(&self) -> EnqueuePolicy {
+        EnqueuePolicy {
+            limits: QueueLimits {
+                max_messages: self.config.max_queued_messages,
+                max_bytes: self.config.max_queued_bytes,
+            },
+            queue_qos0_offline: self.config.queue_qos0_messages,
+        }
+    }
+
+    /// Attaches a new connection to the session of `client_id`, creating it or starting it clean
+    /// as asked, and tells any connection still attached that it was taken over.
+    pub(crate) fn attach(
+        &self,
+        client_id: &Arc<str>,
+        clean_start: bool,
+        expiry_interval: u32,
+        attachment: Attachment,
+    ) -> Attached {
+        let now = Instant::now();
+        let mut sessions = self.sessions();
+        let existing = sessions.get(client_id).cloned();
+        let reuse = existing.filter(|s| !clean_start && !s.lock().is_expired(now));
+        let (session, session_present) = match reuse {
+            Some(session) => (session, true),
+            None => {
+                let fresh = Arc::new(Session::new(client_id.clone(), expiry_interval));
+                if let Some(old) = sessions.insert(client_id.clone(), fresh.clone()) {
+                    self.end_session(&old);
+                }
+                (fresh, false)
+            }
+        };
+        drop(sessions);
+        let mut state = session.lock();
+        if let Some(previous) = state.attached.take() {
+            let _ = previous.control.try_send(Control::TakenOver);
+        }
+        state.attached = Some(attachment);
+        state.expiry_interval = expiry_interval;
+        state.generation += 1;
+        state.disconnected_at = None;
+        drop(state);
+        Attached { session, session_present }
+    }
+
+    /// Tells the connection attached to `client_id`, if any, to close; false when none is.
+    pub fn kick(&self, client_id: &str) -> bool {
+        let Some(session) = self.sessions().get(client_id).cloned() else {
+            return false;
+        };
+        let state = session.lock();
+        state.attached.as_ref().is_some_and(|a| a.control.try_send(Control::Kicked).is_ok())
+    }
+
+    /// Detaches connection `conn_id` from `session`. A session with no expiry ends now; one that
+    /// expires later is removed then, unless a client attached again.
+    pub(crate) fn detach(self: &Arc<Self>, session: &Arc<Session>, conn_id: u64) {
+        let mut state = session.lock();
+        if !state.is_attached_to(conn_id) {
+            return;
+        }
+        state.attached = None;
+        state.disconnected_at = Some(Instant::now());
+        if !self.config.queue_qos0_messages {
+            state.queue.drop_qos0();
+        }
+        let expiry = state.expiry_interval;
+        let generation = state.generation;
+        drop(state);
+        match expiry {
+            0 => self.remove_session(session),
+            NEVER_EXPIRES => {}
+            secs => {
+                let broker = self.clone();
+                let session = session.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(Duration::from_secs(u64::from(secs))).await;
+                    if session.lock().generation == generation && session.lock().attached.is_none() {
+                        broker.remove_session(&session);
+                    }
+                });
+            }
+        }
+    }
+
+    /// Removes `session` from the registry (if it is still the one registered) and ends it.
+    pub(crate) fn remove_session(&self, session: &Arc<Session>) {
+        let mut sessions = self.sessions();
+        if sessions.get(&session.client_id).is_some_and(|s| Arc::ptr_eq(s, session)) {
+            sessions.remove(&session.client_id);
+        }
+        drop(sessions);
+        self.end_session(session);
+    }
+
+    /// Drops a session's subscriptions and messages.
+    fn end_session(&self, session: &Arc<Session>) {
+        let mut state = session.lock();
+        let filters: Vec<String> = state.subscriptions.drain().map(|(f, _)| f).collect();
+        state.inflight.clear();
+        while state.queue.pop().is_some() {}
+        state.inbound_qos2.clear();
+        drop(state);
+        let key = SessionRef(session.clone());
+        let mut tree = write(&self.subscriptions);
+        for filter in &filters {
+            tree.unsubscribe(filter, &key);
+        }
+    }
+
+    /// Adds or replaces a subscription; true when it already existed.
+    pub(crate) fn subscribe(&self, session: &Arc<Session>, filter: &str, data: SubscriptionData) -> bool {
+        session.lock().subscriptions.insert(filter.to_string(), data);
+        write(&self.subscriptions).subscribe(filter, SessionRef(session.clone()), data).is_some()
+    }
+
+    /// Removes a subscription; true when it existed.
+    pub(crate) fn unsubscribe(&self, session: &Arc<Session>, filter: &str) -> bool {
+        session.lock().subscriptions.remove(filter);
+        write(&self.subscriptions).unsubscribe(filter, &SessionRef(session.clone())).is_some()
+    }
+
+    /// Calls `f` with every retained message matching `filter` that has not expired.
+    pub(crate) fn for_each_retained(&self, filter: &str, mut f: impl FnMut(&Arc<Message>)) {
+        let now = Instant::now();
+        read(&self.retained).for_each_matching(filter, |_, msg| {
+            if !msg.is_expired(now) {
+                f(msg)
+            }
+        });
+    }
+
+    /// Sets, replaces or (with an empty payload) clears the retained message of a topic.
+    fn store_retained(&self, msg: &Arc<Message>) {
+        let mut retained = write(&self.retained);
+        if msg.payload.is_empty() {
+            retained.remove(&msg.topic);
+        } else {
+            retained.insert(&msg.topic, msg.clone());
+        }
+    }
+
+    /// Drops retained messages whose expiry has passed.
+    pub(crate) fn purge_expired_retained(&self) {
+        let now = Instant::now();
+        write(&self.retained).retain(|_, msg| !msg.is_expired(now));
+    }
+
+    /// Publishes `msg` to every matching session; returns how many sessions it was queued for.
+    pub fn publish(&self, msg: Arc<Message>) -> usize {
+        if msg.retain && self.config.retain_available {
+            self.store_retained(&msg);
+        }
+        let mut matches: Vec<(SessionRef, SubscriptionData)> = Vec::new();
+        read(&self.subscriptions).for_each_match(&msg.topic, |s, d| {
+            let own = d.no_local && msg.origin.as_deref() == Some(&*s.0.client_id);
+            if !own {
+                matches.push((s.clone(), *d));
+            }
+        });
+        if matches.len() > 1 {
+            matches.sort_unstable_by_key(|(s, _)| Arc::as_ptr(&s.0) as usize);
+        }
+        let policy = self.enqueue_policy();
+        let mut delivered = 0;
+        let mut rest = &matches[..];
+        while let Some(((session, _), _)) = rest.split_first() {
+            let same = rest.iter().take_while(|(s, _)| s == session).count();
+            let delivery = self.merge(&msg, &rest[..same]);
+            session.0.enqueue(delivery, policy, &self.metrics);
+            delivered += 1;
+            rest = &rest[same..];
+        }
+        delivered
+    }
+
+    /// One delivery for a session that several subscriptions match: the highest QoS, every
+    /// subscription identifier, retained if any subscription keeps the flag as published.
+    fn merge(&self, msg: &Arc<Message>, subs: &[(SessionRef, SubscriptionData)]) -> Delivery {
+        let mut qos = QoS::AtMostOnce;
+        let mut retain = false;
+        let mut sub_ids = Vec::new();
+        for (_, sub) in subs {
+            let granted = if self.config.upgrade_outgoing_qos { sub.qos } else { sub.qos.min(msg.qos) };
+            qos = qos.max(granted);
+            retain |= sub.retain_as_published && msg.retain;
+            sub_ids.extend(sub.sub_id);
+        }
+        Delivery { msg: msg.clone(), qos, retain, sub_ids }
+    }
+}

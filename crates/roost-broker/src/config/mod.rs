@@ -1,0 +1,130 @@
+//! Broker configuration: the settings the core obeys, with Mosquitto's names and defaults, and the
+//! reader of `mosquitto.conf`-syntax files ([`parse`]).
+//!
+//! The settings are plain data; everything that reads them takes a shared `Arc<Config>`.
+
+mod directives;
+mod parse;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use roost_proto::QoS;
+
+pub use directives::DIRECTIVES;
+pub use parse::{parse_file, parse_str, ConfigError};
+
+/// One network listener.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listener {
+    /// Address and port to bind.
+    pub addr: SocketAddr,
+    /// Most clients at once on this listener; `None` is unlimited (`max_connections -1`).
+    pub max_connections: Option<usize>,
+    /// Highest QoS clients may use here (`max_qos`).
+    pub max_qos: QoS,
+    /// Most topic aliases a client may use towards the broker (`max_topic_alias`).
+    pub max_topic_alias: u16,
+}
+
+impl Listener {
+    /// A listener with Mosquitto's per-listener defaults.
+    pub fn new(addr: SocketAddr) -> Listener {
+        Listener { addr, max_connections: None, max_qos: QoS::ExactlyOnce, max_topic_alias: 10 }
+    }
+}
+
+/// Everything the broker core reads from configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where the configuration came from, for log lines (`None`: embedded defaults).
+    pub source: Option<PathBuf>,
+    /// Listeners; when the file names none, the local-only default on 127.0.0.1:1883.
+    pub listeners: Vec<Listener>,
+    /// True when no listener was configured and the broker runs in local-only mode.
+    pub local_only: bool,
+    /// Allow clients that send no user name.
+    pub allow_anonymous: bool,
+    /// Allow an empty client identifier (the broker assigns one).
+    pub allow_zero_length_clientid: bool,
+    /// Prefix of assigned client identifiers.
+    pub auto_id_prefix: String,
+    /// Outbound QoS 1/2 messages in flight per client; 0 means 65,535.
+    pub max_inflight_messages: u16,
+    /// Messages queued per client beyond the in-flight window; 0 means unlimited.
+    pub max_queued_messages: usize,
+    /// Bytes queued per client; 0 means unlimited.
+    pub max_queued_bytes: usize,
+    /// Queue QoS 0 messages for offline persistent sessions.
+    pub queue_qos0_messages: bool,
+    /// Largest PUBLISH payload accepted; 0 means no limit beyond the packet size.
+    pub message_size_limit: usize,
+    /// Largest packet accepted from a client.
+    pub max_packet_size: u32,
+    /// Largest keep-alive accepted; larger (or 0) is lowered to this in MQTT 5.
+    pub max_keepalive: u16,
+    /// Expire persistent MQTT 3 sessions after this long offline; `None` keeps them.
+    pub persistent_client_expiration: Option<Duration>,
+    /// Whether retained messages are supported.
+    pub retain_available: bool,
+    /// Deliver at the subscription's QoS even when the message's is lower.
+    pub upgrade_outgoing_qos: bool,
+    /// Seconds between `$SYS` updates; 0 turns them off.
+    pub sys_interval: u64,
+    /// Disable Nagle's algorithm on client sockets.
+    pub set_tcp_nodelay: bool,
+    /// Log connection and disconnection lines.
+    pub connection_messages: bool,
+    /// How long a new connection may take to send CONNECT.
+    pub connect_timeout: Duration,
+}
+
+/// The MQTT limit on packet size: the largest remaining length plus the fixed header.
+pub const MAX_PACKET_SIZE: u32 = 268_435_455 + 5;
+
+impl Default for Config {
+    fn default() -> Config {
+        let local = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 1883);
+        Config {
+            source: None,
+            listeners: vec![Listener::new(local)],
+            local_only: true,
+            allow_anonymous: true,
+            allow_zero_length_clientid: true,
+            auto_id_prefix: "auto-".to_string(),
+            max_inflight_messages: 20,
+            max_queued_messages: 1000,
+            max_queued_bytes: 0,
+            queue_qos0_messages: false,
+            message_size_limit: 0,
+            max_packet_size: MAX_PACKET_SIZE,
+            max_keepalive: 65_535,
+            persistent_client_expiration: None,
+            retain_available: true,
+            upgrade_outgoing_qos: false,
+            sys_interval: 10,
+            set_tcp_nodelay: false,
+            connection_messages: true,
+            connect_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+impl Config {
+    /// Sets the port of every listener (`roost broker -p PORT`); with no listener configured, the
+    /// local-only listener moves to that port.
+    pub fn override_port(&mut self, port: u16) {
+        for listener in &mut self.listeners {
+            listener.addr.set_port(port);
+        }
+    }
+
+    /// The in-flight window the broker allows per client.
+    pub fn inflight_window(&self) -> usize {
+        match self.max_inflight_messages {
+            0 => usize::from(u16::MAX),
+            n => usize::from(n),
+        }
+    }
+}

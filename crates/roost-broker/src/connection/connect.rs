@@ -1,0 +1,186 @@
+//! CONNECT: version, client identifier rules, authentication, session takeover and CONNACK.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use roost_proto::{ConnAck, Connect, Packet, Properties, ProtocolVersion, QoS, ReasonCode};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::mpsc;
+use tracing::info;
+
+use super::{Client, Connection, Ending};
+use crate::session::{Attachment, NEVER_EXPIRES};
+
+impl<S: AsyncRead + AsyncWrite> Connection<S> {
+    /// Waits for CONNECT (bounded by the connect timeout) and answers it. `None` when the
+    /// connection must close; whatever must be said to the client is already in the write buffer.
+    pub(super) async fn accept(&mut self) -> Option<Client> {
+        let timeout = self.broker.config.connect_timeout;
+        let first = match tokio::time::timeout(timeout, self.read_packet()).await {
+            Err(_) => {
+                info!("Client <unknown> from {} sent no CONNECT within {:?}, closing.", self.peer, timeout);
+                return None;
+            }
+            Ok(Err(ending)) => {
+                self.refuse_undecodable(&ending);
+                return None;
+            }
+            Ok(Ok(packet)) => packet,
+        };
+        let Packet::Connect(connect) = first else {
+            info!("Client <unknown> from {} sent a packet before CONNECT, closing.", self.peer);
+            return None;
+        };
+        self.version = connect.protocol;
+        self.on_connect(*connect)
+    }
+
+    /// A CONNECT that cannot be decoded: an unsupported protocol level gets its CONNACK (MQTT-3.1.2-2).
+    fn refuse_undecodable(&mut self, ending: &Ending) {
+        if let Ending::Closing { reason, why } = ending {
+            info!("Client <unknown> from {} refused: {why}.", self.peer);
+            if *reason == ReasonCode::UNSUPPORTED_PROTOCOL_VERSION {
+                self.connack(false, *reason, Properties::default());
+            }
+        }
+    }
+
+    fn connack(&mut self, session_present: bool, reason: ReasonCode, properties: Properties) {
+        self.send(&Packet::ConnAck(ConnAck { session_present, reason, properties }));
+    }
+
+    fn refuse(&mut self, client_id: &str, reason: ReasonCode, why: &str) -> Option<Client> {
+        info!("Client {client_id} from {} refused: {why}.", self.peer);
+        self.connack(false, reason, Properties::default());
+        None
+    }
+
+    fn on_connect(&mut self, connect: Connect) -> Option<Client> {
+        let config = self.broker.config.clone();
+        let v5 = connect.protocol.is_v5();
+        if connect.properties.authentication_method.is_some() {
+            return self.refuse(&connect.client_id, ReasonCode::BAD_AUTHENTICATION_METHOD, "unknown authentication method");
+        }
+        if connect.username.is_none() && !config.allow_anonymous {
+            crate::metrics::Metrics::add(&self.broker.metrics.auth_failures, 1);
+            info!("Client {} disconnected, not authorised.", connect.client_id);
+            self.connack(false, ReasonCode::NOT_AUTHORIZED, Properties::default());
+            return None;
+        }
+        if let Some(will) = &connect.will {
+            if will.qos > self.listener.max_qos {
+                return self.refuse(&connect.client_id, ReasonCode::QOS_NOT_SUPPORTED, "will QoS above max_qos");
+            }
+            if will.retain && !config.retain_available {
+                return self.refuse(&connect.client_id, ReasonCode::RETAIN_NOT_SUPPORTED, "retained will");
+            }
+        }
+        let mut properties = Properties::default();
+        let client_id: Arc<str> = if connect.client_id.is_empty() {
+            let persistent = !connect.clean_start && !v5;
+            if persistent || !config.allow_zero_length_clientid {
+                // MQTT-3.1.3-8: an empty id with a persistent session is refused (return code 2).
+                return self.refuse("<empty>", ReasonCode::CLIENT_IDENTIFIER_NOT_VALID, "empty client id");
+            }
+            let assigned = self.broker.assign_client_id();
+            if v5 {
+                properties.assigned_client_identifier = Some(assigned.clone());
+            }
+            Arc::from(assigned)
+        } else {
+            Arc::from(connect.client_id.as_str())
+        };
+        let session_expiry = match connect.protocol {
+            ProtocolVersion::V5 => connect.properties.session_expiry_interval.unwrap_or(0),
+            _ if connect.clean_start => 0,
+            _ => config
+                .persistent_client_expiration
+                .map_or(NEVER_EXPIRES, |d| u32::try_from(d.as_secs()).unwrap_or(NEVER_EXPIRES - 1)),
+        };
+        let keep_alive = self.negotiate_keep_alive(connect.keep_alive, &mut properties);
+        self.server_limits(&mut properties);
+        let (control_tx, control) = mpsc::channel(2);
+        let attachment = Attachment { conn_id: self.conn_id, control: control_tx };
+        let attached = self.broker.attach(&client_id, connect.clean_start, session_expiry, attachment);
+        self.broker.metrics.client_connected();
+        self.connack(attached.session_present, ReasonCode::SUCCESS, if v5 { properties } else { Properties::default() });
+        self.log_connected(&connect, &client_id);
+        let mut client = Client {
+            session: attached.session,
+            id: client_id,
+            version: connect.protocol,
+            keep_alive,
+            will: connect.will,
+            session_expiry,
+            control,
+            inbound_aliases: HashMap::new(),
+            outbound_aliases: HashMap::new(),
+            client_alias_max: connect.properties.topic_alias_maximum.unwrap_or(0),
+            client_receive_max: connect.properties.receive_maximum.unwrap_or(u16::MAX),
+            client_max_packet: connect.properties.maximum_packet_size.unwrap_or(u32::MAX),
+            problem_info: connect.properties.request_problem_information != Some(0),
+        };
+        if attached.session_present {
+            self.resend_inflight(&mut client);
+        }
+        Some(client)
+    }
+
+    /// The keep-alive the broker enforces: the client's, lowered to `max_keepalive` (and reported
+    /// as Server Keep Alive in MQTT 5).
+    fn negotiate_keep_alive(&self, asked: u16, properties: &mut Properties) -> Option<Duration> {
+        let max = self.broker.config.max_keepalive;
+        let effective = if asked == 0 || asked > max {
+            if self.version.is_v5() && max < u16::MAX {
+                properties.server_keep_alive = Some(max);
+                max
+            } else {
+                asked
+            }
+        } else {
+            asked
+        };
+        (effective > 0).then(|| Duration::from_secs(u64::from(effective)))
+    }
+
+    /// CONNACK properties that tell an MQTT 5 client the broker's limits.
+    fn server_limits(&self, properties: &mut Properties) {
+        let config = &self.broker.config;
+        let window = config.inflight_window();
+        if window < usize::from(u16::MAX) {
+            properties.receive_maximum = u16::try_from(window).ok();
+        }
+        if self.listener.max_qos < QoS::ExactlyOnce {
+            properties.maximum_qos = Some(self.listener.max_qos as u8);
+        }
+        if !config.retain_available {
+            properties.retain_available = Some(0);
+        }
+        if config.max_packet_size < crate::config::MAX_PACKET_SIZE {
+            properties.maximum_packet_size = Some(config.max_packet_size);
+        }
+        if self.listener.max_topic_alias > 0 {
+            properties.topic_alias_maximum = Some(self.listener.max_topic_alias);
+        }
+    }
+
+    fn log_connected(&self, connect: &Connect, client_id: &str) {
+        if !self.broker.config.connection_messages {
+            return;
+        }
+        let p = match connect.protocol {
+            ProtocolVersion::V3_1 => 1,
+            ProtocolVersion::V3_1_1 => 2,
+            ProtocolVersion::V5 => 5,
+        };
+        let (c, k) = (u8::from(connect.clean_start), connect.keep_alive);
+        match &connect.username {
+            Some(user) => info!(
+                "New client connected from {} as {client_id} (p{p}, c{c}, k{k}, u'{user}').",
+                self.peer
+            ),
+            None => info!("New client connected from {} as {client_id} (p{p}, c{c}, k{k}).", self.peer),
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! PUBLISH from the client and the acknowledgements of both QoS flows: topic aliases, limits,
+//! QoS 2 duplicate suppression, routing, and PUBACK/PUBREC/PUBREL/PUBCOMP.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use roost_proto::{Packet, Properties, PubResponse, Publish, QoS, ReasonCode};
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use super::{protocol_error, Client, Connection, Ending};
+use crate::message::Message;
+use crate::metrics::Metrics;
+
+impl<S: AsyncRead + AsyncWrite> Connection<S> {
+    pub(super) fn on_publish(&mut self, client: &mut Client, mut publish: Publish) -> Result<(), Ending> {
+        let broker = self.broker.clone();
+        let metrics = &broker.metrics;
+        Metrics::add(&metrics.messages_received, 1);
+        Metrics::add(&metrics.publish_received_qos[publish.qos as usize], 1);
+        if publish.qos > self.listener.max_qos {
+            return Err(closing(ReasonCode::QOS_NOT_SUPPORTED, "QoS above max_qos"));
+        }
+        if publish.retain && !self.broker.config.retain_available {
+            return Err(closing(ReasonCode::RETAIN_NOT_SUPPORTED, "retain is not available"));
+        }
+        let topic = self.resolve_topic(client, &mut publish)?;
+        let packet_id = publish.packet_id.unwrap_or(0);
+        if publish.qos == QoS::ExactlyOnce {
+            let mut state = client.session.lock();
+            if state.inbound_qos2.contains(&packet_id) {
+                // MQTT-4.3.3-10: a resent QoS 2 PUBLISH is acknowledged again, not delivered again.
+                drop(state);
+                self.ack(Packet::PubRec, packet_id, ReasonCode::SUCCESS);
+                return Ok(());
+            }
+            if state.inbound_qos2.len() >= self.broker.config.inflight_window() {
+                return Err(closing(ReasonCode::RECEIVE_MAXIMUM_EXCEEDED, "receive maximum exceeded"));
+            }
+            state.inbound_qos2.insert(packet_id);
+        }
+        let qos = publish.qos;
+        let limit = self.broker.config.message_size_limit;
+        let reason = if limit > 0 && publish.payload.len() > limit {
+            Metrics::add(&metrics.dropped_too_large, 1);
+            ReasonCode::PACKET_TOO_LARGE
+        } else {
+            let message = self.message(client, topic, publish);
+            match self.broker.publish(Arc::new(message)) {
+                0 => ReasonCode::NO_MATCHING_SUBSCRIBERS,
+                _ => ReasonCode::SUCCESS,
+            }
+        };
+        match qos {
+            QoS::AtMostOnce => {}
+            QoS::AtLeastOnce => self.ack(Packet::PubAck, packet_id, reason),
+            QoS::ExactlyOnce => {
+                if reason.is_error() {
+                    client.session.lock().inbound_qos2.remove(&packet_id);
+                }
+                self.ack(Packet::PubRec, packet_id, reason);
+            }
+        }
+        Ok(())
+    }
+
+    fn ack(&mut self, kind: fn(PubResponse) -> Packet, packet_id: u16, reason: ReasonCode) {
+        let reason = if self.version.is_v5() { reason } else { ReasonCode::SUCCESS };
+        self.send(&kind(PubResponse { packet_id, reason, properties: Properties::default() }));
+    }
+
+    /// The topic of a PUBLISH after topic aliases (MQTT 5): an alias with a topic sets it, an
+    /// alias alone looks it up.
+    fn resolve_topic(&mut self, client: &mut Client, publish: &mut Publish) -> Result<Arc<str>, Ending> {
+        let Some(alias) = publish.properties.topic_alias.take() else {
+            return Ok(Arc::from(publish.topic.as_str()));
+        };
+        if alias == 0 || alias > self.listener.max_topic_alias {
+            return Err(closing(ReasonCode::TOPIC_ALIAS_INVALID, "topic alias out of range"));
+        }
+        if publish.topic.is_empty() {
+            client
+                .inbound_aliases
+                .get(&alias)
+                .cloned()
+                .ok_or_else(|| protocol_error("topic alias used before it was set"))
+        } else {
+            let topic: Arc<str> = Arc::from(publish.topic.as_str());
+            client.inbound_aliases.insert(alias, topic.clone());
+            Ok(topic)
+        }
+    }
+
+    fn message(&self, client: &Client, topic: Arc<str>, publish: Publish) -> Message {
+        let mut properties = publish.properties;
+        let expiry = properties.message_expiry_interval.take();
+        properties.subscription_identifiers.clear();
+        Message {
+            topic,
+            payload: publish.payload,
+            qos: publish.qos,
+            retain: publish.retain,
+            properties,
+            expires_at: Message::expiry_from(Instant::now(), expiry),
+            origin: Some(client.id.clone()),
+        }
+    }
+
+    pub(super) fn on_pubrec(&mut self, client: &mut Client, rec: PubResponse) -> Result<(), Ending> {
+        let known = client.session.lock().inflight.pubrec(rec.packet_id, rec.reason.is_error());
+        if !rec.reason.is_error() {
+            let reason = if known { ReasonCode::SUCCESS } else { ReasonCode::PACKET_IDENTIFIER_NOT_FOUND };
+            self.ack(Packet::PubRel, rec.packet_id, reason);
+        }
+        Ok(())
+    }
+
+    pub(super) fn on_pubrel(&mut self, client: &mut Client, rel: PubResponse) -> Result<(), Ending> {
+        let known = client.session.lock().inbound_qos2.remove(&rel.packet_id);
+        let reason = if known { ReasonCode::SUCCESS } else { ReasonCode::PACKET_IDENTIFIER_NOT_FOUND };
+        self.ack(Packet::PubComp, rel.packet_id, reason);
+        Ok(())
+    }
+}
+
+fn closing(reason: ReasonCode, why: &str) -> Ending {
+    Ending::Closing { reason, why: why.to_string() }
+}

@@ -1,0 +1,307 @@
+//! One client connection: a task that reads packets, acts on them, and drains the client's
+//! session into the socket.
+//!
+//! The task owns both halves of the transport. Reading, writing, wake-ups from publishers, control
+//! messages (takeover, kick) and the keep-alive timer are raced in one `select!`; each turn first
+//! moves what the session has queued into the write buffer, bounded by [`WRITE_HIGH_WATER`], so a
+//! slow reader holds back its own queue (where the limits apply) instead of growing memory.
+
+mod connect;
+mod inbound;
+mod outbound;
+mod subscribe;
+mod will;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use roost_proto::{decode, encode, Disconnect, Packet, Properties, ProtocolVersion, ReasonCode};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
+use tokio::sync::mpsc;
+use tokio::time::{sleep_until, Instant};
+use tracing::info;
+
+use crate::broker::Broker;
+use crate::config::Listener;
+use crate::metrics::Metrics;
+use crate::session::{Control, Session};
+
+/// Stop moving queued messages into the write buffer past this many bytes.
+const WRITE_HIGH_WATER: usize = 64 * 1024;
+/// Read buffer reserve per read call.
+const READ_CHUNK: usize = 8 * 1024;
+
+/// How a connection ended, for the log line and the will.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Ending {
+    /// The client sent DISCONNECT; `with_will` for MQTT 5 reason 0x04.
+    Disconnected { with_will: bool },
+    /// The socket closed or failed without DISCONNECT.
+    Closed,
+    /// Keep-alive ran out.
+    TimedOut,
+    /// The broker closed it for a reason (protocol error, takeover, shutdown, ...).
+    Closing { reason: ReasonCode, why: String },
+}
+
+/// What a client negotiated in CONNECT and what lives only as long as this connection.
+pub(crate) struct Client {
+    pub(crate) session: Arc<Session>,
+    pub(crate) id: Arc<str>,
+    pub(crate) version: ProtocolVersion,
+    pub(crate) keep_alive: Option<Duration>,
+    pub(crate) will: Option<roost_proto::Will>,
+    pub(crate) session_expiry: u32,
+    pub(crate) control: mpsc::Receiver<Control>,
+    /// Topic aliases the client set (MQTT 5), alias → topic.
+    pub(crate) inbound_aliases: HashMap<u16, Arc<str>>,
+    /// Topic aliases the broker set towards the client, topic → alias.
+    pub(crate) outbound_aliases: HashMap<Arc<str>, u16>,
+    pub(crate) client_alias_max: u16,
+    pub(crate) client_receive_max: u16,
+    pub(crate) client_max_packet: u32,
+    pub(crate) problem_info: bool,
+}
+
+/// A connection before and after CONNECT.
+pub(crate) struct Connection<S> {
+    broker: Arc<Broker>,
+    listener: Arc<Listener>,
+    conn_id: u64,
+    peer: SocketAddr,
+    reader: ReadHalf<S>,
+    writer: WriteHalf<S>,
+    inbuf: BytesMut,
+    /// Bytes encoded and not yet handed to the socket.
+    pending: BytesMut,
+    /// Bytes being written now.
+    writing: BytesMut,
+    version: ProtocolVersion,
+}
+
+enum Event {
+    Read(std::io::Result<usize>),
+    Wrote(std::io::Result<usize>),
+    Control(Option<Control>),
+    Woken,
+    Shutdown,
+    KeepAliveExpired,
+}
+
+/// Serves one accepted connection until it ends.
+pub(crate) async fn serve<S>(broker: Arc<Broker>, listener: Arc<Listener>, stream: S, peer: SocketAddr)
+where
+    S: AsyncRead + AsyncWrite + Send + 'static,
+{
+    let (reader, writer) = tokio::io::split(stream);
+    let conn_id = broker.next_conn_id();
+    let mut conn = Connection {
+        broker,
+        listener,
+        conn_id,
+        peer,
+        reader,
+        writer,
+        inbuf: BytesMut::with_capacity(READ_CHUNK),
+        pending: BytesMut::new(),
+        writing: BytesMut::new(),
+        version: ProtocolVersion::V3_1_1,
+    };
+    if conn.broker.config.connection_messages {
+        info!("New connection from {} on port {}.", peer, conn.listener.addr.port());
+    }
+    let Some(client) = conn.accept().await else {
+        let _ = conn.flush().await;
+        return;
+    };
+    conn.run(client).await;
+}
+
+impl<S: AsyncRead + AsyncWrite> Connection<S> {
+    /// Appends one packet to the write buffer.
+    pub(crate) fn send(&mut self, packet: &Packet) {
+        encode(packet, self.version, &mut self.pending);
+    }
+
+    /// Writes everything buffered.
+    async fn flush(&mut self) -> std::io::Result<()> {
+        for buf in [&mut self.writing, &mut self.pending] {
+            if !buf.is_empty() {
+                Metrics::add(&self.broker.metrics.bytes_sent, buf.len() as u64);
+                self.writer.write_all(buf).await?;
+                buf.clear();
+            }
+        }
+        self.writer.flush().await
+    }
+
+    /// Reads until one whole packet is decoded; `Err` carries how the connection must end.
+    async fn read_packet(&mut self) -> Result<Packet, Ending> {
+        loop {
+            if let Some(packet) = self.decode_one()? {
+                return Ok(packet);
+            }
+            self.inbuf.reserve(READ_CHUNK);
+            match self.reader.read_buf(&mut self.inbuf).await {
+                Ok(0) | Err(_) => return Err(Ending::Closed),
+                Ok(n) => Metrics::add(&self.broker.metrics.bytes_received, n as u64),
+            }
+        }
+    }
+
+    fn decode_one(&mut self) -> Result<Option<Packet>, Ending> {
+        decode(&mut self.inbuf, self.version, self.broker.config.max_packet_size).map_err(|e| {
+            Metrics::add(&self.broker.metrics.protocol_errors, 1);
+            Ending::Closing { reason: e.reason_code(), why: e.to_string() }
+        })
+    }
+
+    async fn run(mut self, mut client: Client) {
+        let mut shutdown = self.broker.shutdown_signal();
+        let mut last_read = Instant::now();
+        let ending = loop {
+            self.fill_from_session(&mut client);
+            if self.writing.is_empty() && !self.pending.is_empty() {
+                std::mem::swap(&mut self.writing, &mut self.pending);
+            }
+            let deadline = client.keep_alive.map(|k| last_read + k.mul_f32(1.5));
+            self.inbuf.reserve(READ_CHUNK);
+            let event = tokio::select! {
+                biased;
+                c = client.control.recv() => Event::Control(c),
+                _ = shutdown.changed() => Event::Shutdown,
+                w = self.writer.write_buf(&mut self.writing), if !self.writing.is_empty() => Event::Wrote(w),
+                r = self.reader.read_buf(&mut self.inbuf) => Event::Read(r),
+                _ = client.session.woken() => Event::Woken,
+                _ = sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => Event::KeepAliveExpired,
+            };
+            let step = match event {
+                Event::Read(Ok(0)) | Event::Read(Err(_)) => Err(Ending::Closed),
+                Event::Read(Ok(n)) => {
+                    last_read = Instant::now();
+                    Metrics::add(&self.broker.metrics.bytes_received, n as u64);
+                    self.handle_input(&mut client)
+                }
+                Event::Wrote(Ok(n)) => {
+                    Metrics::add(&self.broker.metrics.bytes_sent, n as u64);
+                    Ok(())
+                }
+                Event::Wrote(Err(_)) => Err(Ending::Closed),
+                Event::Woken => Ok(()),
+                Event::Control(Some(Control::TakenOver)) => Err(Ending::Closing {
+                    reason: ReasonCode::SESSION_TAKEN_OVER,
+                    why: "session taken over".into(),
+                }),
+                Event::Control(Some(Control::Kicked)) | Event::Control(None) => Err(Ending::Closing {
+                    reason: ReasonCode::ADMINISTRATIVE_ACTION,
+                    why: "kicked by an administrator".into(),
+                }),
+                Event::Shutdown => Err(Ending::Closing {
+                    reason: ReasonCode::SERVER_SHUTTING_DOWN,
+                    why: "server shutting down".into(),
+                }),
+                Event::KeepAliveExpired => Err(Ending::TimedOut),
+            };
+            if let Err(ending) = step {
+                break ending;
+            }
+        };
+        self.finish(client, ending).await;
+    }
+
+    /// Decodes and handles every whole packet in the read buffer.
+    fn handle_input(&mut self, client: &mut Client) -> Result<(), Ending> {
+        while let Some(packet) = self.decode_one()? {
+            self.handle_packet(client, packet)?;
+        }
+        Ok(())
+    }
+
+    fn handle_packet(&mut self, client: &mut Client, packet: Packet) -> Result<(), Ending> {
+        match packet {
+            Packet::Publish(publish) => self.on_publish(client, publish),
+            Packet::PubAck(ack) => {
+                client.session.lock().inflight.puback(ack.packet_id);
+                Ok(())
+            }
+            Packet::PubRec(rec) => self.on_pubrec(client, rec),
+            Packet::PubRel(rel) => self.on_pubrel(client, rel),
+            Packet::PubComp(comp) => {
+                client.session.lock().inflight.pubcomp(comp.packet_id);
+                Ok(())
+            }
+            Packet::Subscribe(subscribe) => self.on_subscribe(client, subscribe),
+            Packet::Unsubscribe(unsubscribe) => self.on_unsubscribe(client, unsubscribe),
+            Packet::PingReq => {
+                self.send(&Packet::PingResp);
+                Ok(())
+            }
+            Packet::Disconnect(disconnect) => self.on_disconnect(client, &disconnect),
+            Packet::Connect(_) => Err(protocol_error("a second CONNECT on one connection")),
+            Packet::Auth(_) => Err(protocol_error("AUTH without an authentication method")),
+            Packet::ConnAck(_) | Packet::SubAck(_) | Packet::UnsubAck(_) | Packet::PingResp => {
+                Err(protocol_error("a packet only a server may send"))
+            }
+        }
+    }
+
+    fn on_disconnect(&mut self, client: &mut Client, disconnect: &Disconnect) -> Result<(), Ending> {
+        if let Some(expiry) = disconnect.properties.session_expiry_interval {
+            if client.session_expiry == 0 && expiry != 0 {
+                // MQTT-3.14.2-2: a session that was to end cannot be given an expiry now.
+                return Err(protocol_error("session expiry set on DISCONNECT after 0 in CONNECT"));
+            }
+            client.session_expiry = expiry;
+            client.session.lock().expiry_interval = expiry;
+        }
+        let with_will = disconnect.reason == ReasonCode::DISCONNECT_WITH_WILL_MESSAGE;
+        Err(Ending::Disconnected { with_will })
+    }
+
+    /// Sends DISCONNECT (MQTT 5) when the broker ends the connection, flushes, publishes the will
+    /// if the ending calls for it, and detaches from the session.
+    async fn finish(mut self, mut client: Client, ending: Ending) {
+        if let Ending::Closing { reason, .. } = &ending {
+            if self.version.is_v5() {
+                let disconnect = Disconnect { reason: *reason, properties: Properties::default() };
+                self.send(&Packet::Disconnect(disconnect));
+            }
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.flush()).await;
+        self.log_ending(&client, &ending);
+        let publish_will = match &ending {
+            Ending::Disconnected { with_will } => *with_will,
+            Ending::Closing { reason, .. } => *reason != ReasonCode::SERVER_SHUTTING_DOWN,
+            Ending::Closed | Ending::TimedOut => true,
+        };
+        if let Some(will) = client.will.take().filter(|_| publish_will) {
+            will::schedule(&self.broker, &client, will);
+        }
+        self.broker.detach(&client.session, self.conn_id);
+        self.broker.metrics.client_disconnected();
+    }
+
+    fn log_ending(&self, client: &Client, ending: &Ending) {
+        if !self.broker.config.connection_messages {
+            return;
+        }
+        let id = &client.id;
+        match ending {
+            Ending::Disconnected { .. } => info!("Client {id} disconnected."),
+            Ending::Closed => info!("Client {id} closed its connection."),
+            Ending::TimedOut => info!("Client {id} has exceeded timeout, disconnecting."),
+            Ending::Closing { reason, why } if *reason == ReasonCode::SESSION_TAKEN_OVER => {
+                info!("Client {id} already connected, closing old connection ({why}).")
+            }
+            Ending::Closing { why, .. } => info!("Client {id} disconnected: {why}."),
+        }
+    }
+}
+
+/// An ending for a protocol error with a message for the log.
+pub(crate) fn protocol_error(why: &str) -> Ending {
+    Ending::Closing { reason: ReasonCode::PROTOCOL_ERROR, why: format!("protocol error: {why}") }
+}

@@ -1,0 +1,124 @@
+//! Moving a session's queued deliveries into the write buffer: the in-flight window, the client's
+//! Receive Maximum and Maximum Packet Size, message expiry, and topic aliases towards the client.
+
+use std::time::Instant;
+
+use roost_proto::{encode_publish, publish_len, Packet, Properties, PubResponse, PublishRef, QoS, ReasonCode};
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use super::{Client, Connection, WRITE_HIGH_WATER};
+use crate::metrics::Metrics;
+use crate::session::{Delivery, Stage};
+
+impl<S: AsyncRead + AsyncWrite> Connection<S> {
+    /// Encodes queued deliveries while the window and the write buffer allow.
+    pub(super) fn fill_from_session(&mut self, client: &mut Client) {
+        if self.pending.len() >= WRITE_HIGH_WATER {
+            return;
+        }
+        let window = self.broker.config.inflight_window().min(usize::from(client.client_receive_max));
+        let now = Instant::now();
+        let session = client.session.clone();
+        let mut state = session.lock();
+        if !state.is_attached_to(self.conn_id) {
+            return;
+        }
+        let broker = self.broker.clone();
+        let metrics = &broker.metrics;
+        let mut sent = 0u64;
+        while self.pending.len() < WRITE_HIGH_WATER {
+            let Some(front) = state.queue.front() else { break };
+            if front.qos != QoS::AtMostOnce && state.inflight.len() >= window {
+                break;
+            }
+            let Some(delivery) = state.queue.pop() else { break };
+            if delivery.msg.is_expired(now) {
+                Metrics::add(&metrics.dropped_expired, 1);
+                continue;
+            }
+            if self.publish_size(&delivery, now) > client.client_max_packet as usize {
+                // MQTT-3.1.2-25: a message too large for the client is discarded.
+                Metrics::add(&metrics.dropped_too_large, 1);
+                continue;
+            }
+            let packet_id = match delivery.qos {
+                QoS::AtMostOnce => None,
+                _ => match state.inflight.insert(delivery.clone()) {
+                    Ok(id) => Some(id),
+                    Err(_) => break,
+                },
+            };
+            self.encode_delivery(client, &delivery, packet_id, false, now);
+            sent += 1;
+        }
+        drop(state);
+        Metrics::add(&metrics.messages_sent, sent);
+    }
+
+    fn publish_size(&self, delivery: &Delivery, now: Instant) -> usize {
+        let msg = &delivery.msg;
+        let publish = PublishRef {
+            dup: false,
+            qos: delivery.qos,
+            retain: delivery.retain,
+            topic: &msg.topic,
+            packet_id: (delivery.qos != QoS::AtMostOnce).then_some(1),
+            payload: &msg.payload,
+            properties: &msg.properties,
+            message_expiry_interval: msg.remaining_expiry(now),
+            topic_alias: None,
+            subscription_identifiers: &delivery.sub_ids,
+        };
+        publish_len(&publish, self.version)
+    }
+
+    /// Encodes one PUBLISH, using (or creating) a topic alias when the client accepts them.
+    fn encode_delivery(&mut self, client: &mut Client, d: &Delivery, packet_id: Option<u16>, dup: bool, now: Instant) {
+        let msg = &d.msg;
+        let (topic, topic_alias) = match client.outbound_aliases.get(&msg.topic) {
+            Some(alias) => ("", Some(*alias)),
+            None if client.outbound_aliases.len() < usize::from(client.client_alias_max) => {
+                let alias = client.outbound_aliases.len() as u16 + 1;
+                client.outbound_aliases.insert(msg.topic.clone(), alias);
+                (&*msg.topic, Some(alias))
+            }
+            None => (&*msg.topic, None),
+        };
+        let publish = PublishRef {
+            dup,
+            qos: d.qos,
+            retain: d.retain,
+            topic,
+            packet_id,
+            payload: &msg.payload,
+            properties: &msg.properties,
+            message_expiry_interval: msg.remaining_expiry(now),
+            topic_alias,
+            subscription_identifiers: &d.sub_ids,
+        };
+        encode_publish(&publish, self.version, &mut self.pending);
+    }
+
+    /// After a session resumes: every unacknowledged PUBLISH again with DUP set, and PUBREL for
+    /// those past PUBREC (MQTT-4.4.0-1).
+    pub(super) fn resend_inflight(&mut self, client: &mut Client) {
+        let now = Instant::now();
+        let session = client.session.clone();
+        let state = session.lock();
+        for entry in state.inflight.entries() {
+            match entry.stage {
+                Stage::AwaitPubComp => {
+                    let rel = PubResponse {
+                        packet_id: entry.packet_id,
+                        reason: ReasonCode::SUCCESS,
+                        properties: Properties::default(),
+                    };
+                    self.send(&Packet::PubRel(rel));
+                }
+                Stage::AwaitPubAck | Stage::AwaitPubRec => {
+                    self.encode_delivery(client, &entry.delivery, Some(entry.packet_id), true, now);
+                }
+            }
+        }
+    }
+}

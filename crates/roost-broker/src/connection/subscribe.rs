@@ -1,0 +1,92 @@
+//! SUBSCRIBE and UNSUBSCRIBE: the topic tree, SUBACK/UNSUBACK codes, and retained messages sent
+//! on subscribe as Retain Handling asks.
+
+use roost_proto::{
+    Packet, Properties, QoS, ReasonCode, RetainHandling, SubAck, Subscribe, SubscribeFilter, UnsubAck,
+    Unsubscribe,
+};
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use super::{protocol_error, Client, Connection, Ending};
+use crate::session::{Delivery, SubscriptionData};
+
+/// True for `$share/{group}/{filter}`.
+fn is_shared(filter: &str) -> bool {
+    filter.starts_with("$share/")
+}
+
+/// The filter a shared subscription matches with (`$share/g/a/b` → `a/b`).
+fn match_filter(filter: &str) -> &str {
+    if is_shared(filter) {
+        filter.splitn(3, '/').nth(2).unwrap_or(filter)
+    } else {
+        filter
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite> Connection<S> {
+    pub(super) fn on_subscribe(&mut self, client: &mut Client, subscribe: Subscribe) -> Result<(), Ending> {
+        let sub_id = subscribe.properties.subscription_identifiers.first().copied();
+        let mut reasons = Vec::with_capacity(subscribe.filters.len());
+        for entry in &subscribe.filters {
+            if is_shared(&entry.filter) && entry.options.no_local {
+                // MQTT-3.8.3-4: No Local on a shared subscription is a protocol error.
+                return Err(protocol_error("No Local on a shared subscription"));
+            }
+            reasons.push(self.subscribe_one(client, entry, sub_id));
+        }
+        let ack = SubAck { packet_id: subscribe.packet_id, reasons, properties: Properties::default() };
+        self.send(&Packet::SubAck(ack));
+        Ok(())
+    }
+
+    fn subscribe_one(&mut self, client: &Client, entry: &SubscribeFilter, sub_id: Option<u32>) -> ReasonCode {
+        let granted = entry.options.qos.min(self.listener.max_qos);
+        let data = SubscriptionData {
+            qos: granted,
+            no_local: entry.options.no_local,
+            retain_as_published: entry.options.retain_as_published,
+            sub_id,
+        };
+        let existed = self.broker.subscribe(&client.session, &entry.filter, data);
+        let send_retained = match entry.options.retain_handling {
+            _ if is_shared(&entry.filter) => false,
+            RetainHandling::SendAtSubscribe => true,
+            RetainHandling::SendAtNewSubscribe => !existed,
+            RetainHandling::DoNotSend => false,
+        };
+        if send_retained {
+            self.queue_retained(client, match_filter(&entry.filter), granted, sub_id);
+        }
+        ReasonCode(granted as u8)
+    }
+
+    /// Queues the retained messages matching `filter` for this client, with the retain flag set
+    /// (MQTT-3.3.1-8).
+    fn queue_retained(&self, client: &Client, filter: &str, granted: QoS, sub_id: Option<u32>) {
+        let policy = self.broker.enqueue_policy();
+        let mut found = Vec::new();
+        self.broker.for_each_retained(filter, |msg| found.push(msg.clone()));
+        for msg in found {
+            let qos = if self.broker.config.upgrade_outgoing_qos { granted } else { granted.min(msg.qos) };
+            let mut delivery = Delivery::new(msg, qos, true);
+            delivery.sub_ids.extend(sub_id);
+            client.session.enqueue(delivery, policy, &self.broker.metrics);
+        }
+    }
+
+    pub(super) fn on_unsubscribe(&mut self, client: &mut Client, unsubscribe: Unsubscribe) -> Result<(), Ending> {
+        let reasons = unsubscribe
+            .filters
+            .iter()
+            .map(|filter| match self.broker.unsubscribe(&client.session, filter) {
+                true => ReasonCode::SUCCESS,
+                false => ReasonCode::NO_SUBSCRIPTION_EXISTED,
+            })
+            .collect();
+        let reasons = if self.version.is_v5() { reasons } else { Vec::new() };
+        let ack = UnsubAck { packet_id: unsubscribe.packet_id, reasons, properties: Properties::default() };
+        self.send(&Packet::UnsubAck(ack));
+        Ok(())
+    }
+}

@@ -1,0 +1,50 @@
+//! The will message: published when a connection ends without DISCONNECT (or with MQTT 5 reason
+//! 0x04), at once or after the Will Delay Interval — unless the client came back first.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use roost_proto::Will;
+
+use super::Client;
+use crate::broker::Broker;
+use crate::message::Message;
+
+/// Publishes `will` now, or after its delay if the session is not resumed by then. The delay is
+/// cut short by the session's own expiry (MQTT-3.1.3-9).
+pub(super) fn schedule(broker: &Arc<Broker>, client: &Client, will: Will) {
+    let delay = will.properties.will_delay_interval.unwrap_or(0).min(client.session_expiry);
+    let origin = client.id.clone();
+    if delay == 0 {
+        broker.publish(Arc::new(will_message(will, origin)));
+        return;
+    }
+    let generation = client.session.lock().generation;
+    let session = client.session.clone();
+    let broker = broker.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(u64::from(delay))).await;
+        let resumed = {
+            let state = session.lock();
+            state.generation != generation || state.attached.is_some()
+        };
+        if !resumed {
+            broker.publish(Arc::new(will_message(will, origin)));
+        }
+    });
+}
+
+fn will_message(will: Will, origin: Arc<str>) -> Message {
+    let mut properties = will.properties;
+    properties.will_delay_interval = None;
+    let expiry = properties.message_expiry_interval.take();
+    Message {
+        topic: Arc::from(will.topic.as_str()),
+        payload: will.payload,
+        qos: will.qos,
+        retain: will.retain,
+        properties,
+        expires_at: Message::expiry_from(Instant::now(), expiry),
+        origin: Some(origin),
+    }
+}

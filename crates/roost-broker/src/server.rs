@@ -1,0 +1,128 @@
+//! Listeners and the life of the broker: bind every listener, accept connections (bounded by
+//! `max_connections`), run `$SYS`, and on shutdown tell every connection to close and wait —
+//! boundedly — until the last one has.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, Semaphore};
+use tracing::{info, warn};
+
+use crate::broker::Broker;
+use crate::config::{Config, Listener};
+
+/// A listener that could not be opened.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot listen on {addr}: {source}")]
+pub struct BindError {
+    /// The address asked for.
+    pub addr: SocketAddr,
+    /// Why it failed.
+    #[source]
+    pub source: std::io::Error,
+}
+
+/// A broker with its listeners bound, ready to run.
+#[derive(Debug)]
+pub struct Server {
+    broker: Arc<Broker>,
+    listeners: Vec<(Arc<Listener>, TcpListener)>,
+}
+
+impl Server {
+    /// Binds every listener of `config`.
+    pub async fn bind(config: Config) -> Result<Server, BindError> {
+        let mut listeners = Vec::new();
+        for listener in &config.listeners {
+            let socket = TcpListener::bind(listener.addr)
+                .await
+                .map_err(|source| BindError { addr: listener.addr, source })?;
+            let mut bound = listener.clone();
+            bound.addr = socket.local_addr().map_err(|source| BindError { addr: listener.addr, source })?;
+            listeners.push((Arc::new(bound), socket));
+        }
+        Ok(Server { broker: Broker::new(config), listeners })
+    }
+
+    /// The broker this server runs.
+    pub fn broker(&self) -> &Arc<Broker> {
+        &self.broker
+    }
+
+    /// The addresses actually bound (port 0 resolved).
+    pub fn local_addrs(&self) -> Vec<SocketAddr> {
+        self.listeners.iter().map(|(l, _)| l.addr).collect()
+    }
+
+    /// Serves until `shutdown` resolves, then closes every connection and returns.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) {
+        let (alive_tx, mut alive_rx) = mpsc::channel::<()>(1);
+        let mut accept_tasks = Vec::new();
+        for (listener, socket) in self.listeners {
+            info!("Opening ipv{} listen socket on port {}.", if listener.addr.is_ipv4() { 4 } else { 6 }, listener.addr.port());
+            let broker = self.broker.clone();
+            let alive = alive_tx.clone();
+            accept_tasks.push(tokio::spawn(accept_loop(broker, listener, socket, alive)));
+        }
+        if self.broker.config.sys_interval > 0 {
+            tokio::spawn(crate::sys::run(self.broker.clone()));
+        }
+        drop(alive_tx);
+        shutdown.await;
+        for task in &accept_tasks {
+            task.abort();
+        }
+        self.broker.shut_down();
+        // Every connection task holds a sender; when the last one ends, recv returns None.
+        let _ = tokio::time::timeout(Duration::from_secs(10), alive_rx.recv()).await;
+    }
+}
+
+async fn accept_loop(broker: Arc<Broker>, listener: Arc<Listener>, socket: TcpListener, alive: mpsc::Sender<()>) {
+    let limit = listener.max_connections.map(|n| Arc::new(Semaphore::new(n)));
+    loop {
+        let (stream, peer) = match socket.accept().await {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                // Out of file descriptors and the like: wait rather than spin.
+                warn!("Error accepting a connection on port {}: {e}", listener.addr.port());
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let permit = match &limit {
+            None => None,
+            Some(semaphore) => match semaphore.clone().try_acquire_owned() {
+                Ok(permit) => Some(permit),
+                Err(_) => {
+                    info!("Client connection from {peer} denied: max_connections reached.");
+                    continue;
+                }
+            },
+        };
+        spawn_connection(&broker, &listener, stream, peer, permit, alive.clone());
+    }
+}
+
+fn spawn_connection(
+    broker: &Arc<Broker>,
+    listener: &Arc<Listener>,
+    stream: TcpStream,
+    peer: SocketAddr,
+    permit: Option<tokio::sync::OwnedSemaphorePermit>,
+    alive: mpsc::Sender<()>,
+) {
+    if broker.config.set_tcp_nodelay {
+        let _ = stream.set_nodelay(true);
+    }
+    let broker = broker.clone();
+    let listener = listener.clone();
+    tokio::spawn(async move {
+        crate::connection::serve(broker, listener, stream, peer).await;
+        drop(permit);
+        drop(alive);
+    });
+}

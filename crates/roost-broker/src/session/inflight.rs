@@ -1,0 +1,163 @@
+//! Outbound messages sent and not yet acknowledged, in send order, with their packet identifiers
+//! and where each stands in its QoS 1 or QoS 2 handshake.
+//!
+//! The window's size is the smaller of the broker's `max_inflight_messages` and the client's
+//! Receive Maximum; what does not fit waits in the queue. Lookups scan from the front: clients
+//! acknowledge mostly in order, so the entry is nearly always the first.
+
+use std::collections::VecDeque;
+
+use super::Delivery;
+
+/// Where an outbound QoS 1/2 message stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stage {
+    /// QoS 1 PUBLISH sent, waiting for PUBACK.
+    AwaitPubAck,
+    /// QoS 2 PUBLISH sent, waiting for PUBREC.
+    AwaitPubRec,
+    /// PUBREL sent, waiting for PUBCOMP.
+    AwaitPubComp,
+}
+
+#[derive(Debug)]
+pub(crate) struct InflightEntry {
+    pub(crate) packet_id: u16,
+    pub(crate) stage: Stage,
+    pub(crate) delivery: Delivery,
+}
+
+/// The in-flight window of one session.
+#[derive(Debug)]
+pub(crate) struct Inflight {
+    entries: VecDeque<InflightEntry>,
+    next_id: u16,
+}
+
+impl Default for Inflight {
+    fn default() -> Self {
+        Inflight { entries: VecDeque::new(), next_id: 1 }
+    }
+}
+
+impl Inflight {
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub(crate) fn entries(&self) -> impl Iterator<Item = &InflightEntry> {
+        self.entries.iter()
+    }
+
+    /// A packet identifier not in use by any in-flight message (MQTT-2.2.1-3), or `None` when all
+    /// 65,535 are taken.
+    fn allocate_id(&mut self) -> Option<u16> {
+        if self.entries.len() >= usize::from(u16::MAX) {
+            return None;
+        }
+        loop {
+            let id = self.next_id;
+            self.next_id = if id == u16::MAX { 1 } else { id + 1 };
+            if !self.entries.iter().any(|e| e.packet_id == id) {
+                return Some(id);
+            }
+        }
+    }
+
+    /// Puts a QoS 1/2 delivery in flight and returns its packet identifier.
+    pub(crate) fn insert(&mut self, delivery: Delivery) -> Result<u16, Delivery> {
+        let Some(packet_id) = self.allocate_id() else {
+            return Err(delivery);
+        };
+        let stage = match delivery.qos {
+            roost_proto::QoS::ExactlyOnce => Stage::AwaitPubRec,
+            _ => Stage::AwaitPubAck,
+        };
+        self.entries.push_back(InflightEntry { packet_id, stage, delivery });
+        Ok(packet_id)
+    }
+
+    fn position(&self, packet_id: u16, stage: Stage) -> Option<usize> {
+        self.entries.iter().position(|e| e.packet_id == packet_id && e.stage == stage)
+    }
+
+    /// PUBACK: the QoS 1 message is done. False when no such message was waiting.
+    pub(crate) fn puback(&mut self, packet_id: u16) -> bool {
+        self.position(packet_id, Stage::AwaitPubAck)
+            .and_then(|i| self.entries.remove(i))
+            .is_some()
+    }
+
+    /// PUBREC: the QoS 2 message moves to waiting for PUBCOMP; a failure reason ends it.
+    /// Returns whether the identifier was known (a PUBREL is sent either way, as the spec asks).
+    pub(crate) fn pubrec(&mut self, packet_id: u16, failed: bool) -> bool {
+        match self.position(packet_id, Stage::AwaitPubRec) {
+            Some(i) if failed => self.entries.remove(i).is_some(),
+            Some(i) => {
+                self.entries[i].stage = Stage::AwaitPubComp;
+                true
+            }
+            None => self.position(packet_id, Stage::AwaitPubComp).is_some(),
+        }
+    }
+
+    /// PUBCOMP: the QoS 2 message is done.
+    pub(crate) fn pubcomp(&mut self, packet_id: u16) -> bool {
+        self.position(packet_id, Stage::AwaitPubComp)
+            .and_then(|i| self.entries.remove(i))
+            .is_some()
+    }
+
+    /// Drops every entry (a clean session ending).
+    pub(crate) fn clear(&mut self) {
+        self.entries.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::message::Message;
+    use roost_proto::QoS;
+    use std::sync::Arc;
+
+    fn delivery(qos: QoS) -> Delivery {
+        Delivery::new(Arc::new(Message::internal("t", "x", qos, false)), qos, false)
+    }
+
+    #[test]
+    fn qos1_handshake_frees_the_slot() {
+        let mut w = Inflight::default();
+        let id = w.insert(delivery(QoS::AtLeastOnce)).unwrap();
+        assert_eq!(id, 1);
+        assert!(!w.pubcomp(id));
+        assert!(w.puback(id));
+        assert_eq!(w.len(), 0);
+        assert!(!w.puback(id), "a second PUBACK for the same id finds nothing");
+    }
+
+    #[test]
+    fn qos2_handshake_goes_through_pubrec_then_pubcomp() {
+        let mut w = Inflight::default();
+        let id = w.insert(delivery(QoS::ExactlyOnce)).unwrap();
+        assert!(!w.puback(id));
+        assert!(w.pubrec(id, false));
+        assert!(w.pubrec(id, false), "a repeated PUBREC is answered again");
+        assert_eq!(w.len(), 1);
+        assert!(w.pubcomp(id));
+        assert_eq!(w.len(), 0);
+    }
+
+    #[test]
+    fn packet_ids_skip_those_in_use() {
+        // MQTT-2.2.1-3: a new message never reuses an identifier still in flight.
+        let mut w = Inflight { entries: VecDeque::new(), next_id: u16::MAX };
+        let a = w.insert(delivery(QoS::AtLeastOnce)).unwrap();
+        assert_eq!(a, u16::MAX);
+        let b = w.insert(delivery(QoS::AtLeastOnce)).unwrap();
+        assert_eq!(b, 1, "identifiers wrap past 65535 to 1, never 0");
+        w.next_id = 1;
+        let c = w.insert(delivery(QoS::AtLeastOnce)).unwrap();
+        assert_eq!(c, 2);
+    }
+}

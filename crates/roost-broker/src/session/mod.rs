@@ -1,0 +1,185 @@
+//! Sessions: the state MQTT keeps for a client identifier across connections — its subscriptions,
+//! its queue of messages waiting to be sent, its in-flight window and its inbound QoS 2 state.
+//!
+//! A session is shared (`Arc<Session>`): publishers on any connection push deliveries into it and
+//! wake the one connection attached to it, which drains the queue into its socket. The state sits
+//! behind a `std` mutex held only for short, non-async critical sections (a push, a drain of at
+//! most one write buffer); nothing awaits while holding it.
+
+mod inflight;
+mod queue;
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use roost_proto::QoS;
+use tokio::sync::{mpsc, Notify};
+
+use crate::message::Message;
+use crate::metrics::Metrics;
+
+pub(crate) use inflight::{Inflight, Stage};
+pub(crate) use queue::{OutboundQueue, QueueLimits};
+
+/// One message on its way to one session, with what differs per subscriber.
+#[derive(Debug, Clone)]
+pub(crate) struct Delivery {
+    pub(crate) msg: Arc<Message>,
+    /// QoS granted for this subscriber (the smaller of message and subscription QoS).
+    pub(crate) qos: QoS,
+    /// RETAIN flag as this subscriber sees it.
+    pub(crate) retain: bool,
+    /// Subscription identifiers of the matching subscriptions (MQTT 5).
+    pub(crate) sub_ids: Vec<u32>,
+}
+
+impl Delivery {
+    pub(crate) fn new(msg: Arc<Message>, qos: QoS, retain: bool) -> Delivery {
+        Delivery { msg, qos, retain, sub_ids: Vec::new() }
+    }
+}
+
+/// What one subscription asked for; stored in the topic tree and in the session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SubscriptionData {
+    pub(crate) qos: QoS,
+    pub(crate) no_local: bool,
+    pub(crate) retain_as_published: bool,
+    pub(crate) sub_id: Option<u32>,
+}
+
+/// A message from the broker to the connection task attached to a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Control {
+    /// Another connection took the session over (MQTT 5: DISCONNECT 0x8E).
+    TakenOver,
+    /// An administrator disconnected the client (MQTT 5: DISCONNECT 0x98).
+    Kicked,
+}
+
+/// The connection currently attached to a session.
+#[derive(Debug)]
+pub(crate) struct Attachment {
+    pub(crate) conn_id: u64,
+    pub(crate) control: mpsc::Sender<Control>,
+}
+
+/// Session expiry interval meaning "never expires" (MQTT 5: 0xFFFFFFFF; MQTT 3 persistent).
+pub(crate) const NEVER_EXPIRES: u32 = u32::MAX;
+
+/// The mutable part of a session.
+#[derive(Debug, Default)]
+pub(crate) struct SessionState {
+    pub(crate) attached: Option<Attachment>,
+    pub(crate) queue: OutboundQueue,
+    pub(crate) inflight: Inflight,
+    /// Filter (as subscribed, `$share/...` included) → options; mirrors the topic tree.
+    pub(crate) subscriptions: HashMap<String, SubscriptionData>,
+    /// Inbound QoS 2 packet identifiers answered with PUBREC and awaiting PUBREL.
+    pub(crate) inbound_qos2: HashSet<u16>,
+    /// Seconds the session outlives its connection.
+    pub(crate) expiry_interval: u32,
+    /// Counts attachments, so a delayed expiry or will can tell if the client came back.
+    pub(crate) generation: u64,
+    pub(crate) disconnected_at: Option<Instant>,
+}
+
+impl SessionState {
+    /// True when the session was left longer than its expiry interval before `now`.
+    pub(crate) fn is_expired(&self, now: Instant) -> bool {
+        match self.disconnected_at {
+            Some(at) if self.attached.is_none() && self.expiry_interval != NEVER_EXPIRES => {
+                now.saturating_duration_since(at).as_secs() >= u64::from(self.expiry_interval)
+            }
+            _ => false,
+        }
+    }
+
+    /// True when `conn_id` is the connection attached now.
+    pub(crate) fn is_attached_to(&self, conn_id: u64) -> bool {
+        self.attached.as_ref().is_some_and(|a| a.conn_id == conn_id)
+    }
+}
+
+/// Limits that decide what a session queues.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct EnqueuePolicy {
+    pub(crate) limits: QueueLimits,
+    /// Queue QoS 0 messages for offline sessions (`queue_qos0_messages`).
+    pub(crate) queue_qos0_offline: bool,
+}
+
+/// A client's session.
+#[derive(Debug)]
+pub struct Session {
+    pub(crate) client_id: Arc<str>,
+    state: Mutex<SessionState>,
+    wake: Notify,
+}
+
+impl Session {
+    pub(crate) fn new(client_id: Arc<str>, expiry_interval: u32) -> Session {
+        let state = SessionState { expiry_interval, ..SessionState::default() };
+        Session { client_id, state: Mutex::new(state), wake: Notify::new() }
+    }
+
+    /// The client identifier.
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    /// Locks the state. A poisoned lock (a panic elsewhere while holding it) still yields the
+    /// state: every critical section leaves it consistent between statements that can panic.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, SessionState> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Resolves when a delivery was queued since the last wake-up.
+    pub(crate) async fn woken(&self) {
+        self.wake.notified().await;
+    }
+
+    /// Wakes the attached connection.
+    pub(crate) fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Queues one delivery under `policy`, counting what is dropped, and wakes the connection.
+    pub(crate) fn enqueue(&self, delivery: Delivery, policy: EnqueuePolicy, metrics: &Metrics) {
+        let mut state = self.lock();
+        let online = state.attached.is_some();
+        if !online && delivery.qos == QoS::AtMostOnce && !policy.queue_qos0_offline {
+            Metrics::add(&metrics.dropped_offline_qos0, 1);
+            return;
+        }
+        match state.queue.push(delivery, policy.limits) {
+            Ok(0) => {}
+            Ok(evicted) => Metrics::add(&metrics.dropped_queue_full, evicted as u64),
+            Err(_) => Metrics::add(&metrics.dropped_queue_full, 1),
+        }
+        drop(state);
+        if online {
+            self.wake();
+        }
+    }
+}
+
+/// A session as a key of the topic tree: equal when it is the same session object.
+#[derive(Debug, Clone)]
+pub(crate) struct SessionRef(pub(crate) Arc<Session>);
+
+impl PartialEq for SessionRef {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for SessionRef {}
+
+impl Hash for SessionRef {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        std::ptr::hash(Arc::as_ptr(&self.0), state);
+    }
+}

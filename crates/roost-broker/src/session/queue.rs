@@ -1,0 +1,158 @@
+//! A session's queue of messages waiting to be sent: bounded by count and bytes, as Mosquitto's
+//! `max_queued_messages` / `max_queued_bytes`, with QoS 0 messages the first to go when it is full.
+
+use std::collections::VecDeque;
+
+use roost_proto::QoS;
+
+use super::Delivery;
+
+/// Why a delivery was not queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum QueueDrop {
+    /// The queue was full and nothing of lower value could make room.
+    Full,
+}
+
+/// Limits of one queue; zero means unlimited, as in Mosquitto.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct QueueLimits {
+    pub(crate) max_messages: usize,
+    pub(crate) max_bytes: usize,
+}
+
+/// FIFO of deliveries with running totals, so limit checks are O(1).
+#[derive(Debug, Default)]
+pub(crate) struct OutboundQueue {
+    items: VecDeque<Delivery>,
+    bytes: usize,
+    qos0: usize,
+}
+
+impl OutboundQueue {
+    pub(crate) fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    pub(crate) fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    fn is_full(&self, limits: QueueLimits, extra: usize) -> bool {
+        (limits.max_messages > 0 && self.items.len() >= limits.max_messages)
+            || (limits.max_bytes > 0 && self.bytes + extra > limits.max_bytes)
+    }
+
+    /// Appends `delivery`, making room by evicting the oldest QoS 0 message when a QoS 1/2 one
+    /// arrives at a full queue. Returns how many messages were dropped (the new one or an old one).
+    pub(crate) fn push(&mut self, delivery: Delivery, limits: QueueLimits) -> Result<usize, QueueDrop> {
+        let size = delivery.msg.size();
+        let mut evicted = 0;
+        while self.is_full(limits, size) {
+            if delivery.qos == QoS::AtMostOnce || self.qos0 == 0 {
+                return Err(QueueDrop::Full);
+            }
+            self.evict_oldest_qos0();
+            evicted += 1;
+        }
+        self.account(&delivery, true);
+        self.items.push_back(delivery);
+        Ok(evicted)
+    }
+
+    fn evict_oldest_qos0(&mut self) {
+        if let Some(pos) = self.items.iter().position(|d| d.qos == QoS::AtMostOnce) {
+            if let Some(old) = self.items.remove(pos) {
+                self.account(&old, false);
+            }
+        }
+    }
+
+    fn account(&mut self, delivery: &Delivery, added: bool) {
+        let size = delivery.msg.size();
+        let qos0 = usize::from(delivery.qos == QoS::AtMostOnce);
+        if added {
+            self.bytes += size;
+            self.qos0 += qos0;
+        } else {
+            self.bytes -= size;
+            self.qos0 -= qos0;
+        }
+    }
+
+    /// The next delivery to send, if any.
+    pub(crate) fn front(&self) -> Option<&Delivery> {
+        self.items.front()
+    }
+
+    /// Takes the next delivery.
+    pub(crate) fn pop(&mut self) -> Option<Delivery> {
+        let d = self.items.pop_front()?;
+        self.account(&d, false);
+        Some(d)
+    }
+
+    /// Drops every QoS 0 message (a session going offline keeps only QoS 1/2 unless configured).
+    pub(crate) fn drop_qos0(&mut self) -> usize {
+        let before = self.items.len();
+        self.items.retain(|d| d.qos != QoS::AtMostOnce);
+        self.bytes = self.items.iter().map(|d| d.msg.size()).sum();
+        self.qos0 = 0;
+        before - self.items.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::message::Message;
+    use std::sync::Arc;
+
+    fn delivery(qos: QoS, payload: &'static [u8]) -> Delivery {
+        Delivery::new(Arc::new(Message::internal("t", payload, qos, false)), qos, false)
+    }
+
+    #[test]
+    fn full_queue_refuses_new_qos0() {
+        let mut q = OutboundQueue::default();
+        let limits = QueueLimits { max_messages: 2, max_bytes: 0 };
+        assert!(q.push(delivery(QoS::AtLeastOnce, b"a"), limits).is_ok());
+        assert!(q.push(delivery(QoS::AtMostOnce, b"b"), limits).is_ok());
+        assert_eq!(q.push(delivery(QoS::AtMostOnce, b"c"), limits), Err(QueueDrop::Full));
+        assert_eq!(q.len(), 2);
+    }
+
+    #[test]
+    fn full_queue_evicts_qos0_first_for_qos1() {
+        let mut q = OutboundQueue::default();
+        let limits = QueueLimits { max_messages: 2, max_bytes: 0 };
+        q.push(delivery(QoS::AtMostOnce, b"a"), limits).unwrap();
+        q.push(delivery(QoS::AtLeastOnce, b"b"), limits).unwrap();
+        assert_eq!(q.push(delivery(QoS::AtLeastOnce, b"c"), limits), Ok(1));
+        let order: Vec<_> = std::iter::from_fn(|| q.pop()).map(|d| d.msg.payload.clone()).collect();
+        assert_eq!(order, vec![&b"b"[..], &b"c"[..]]);
+        assert_eq!(q.bytes(), 0);
+    }
+
+    #[test]
+    fn full_queue_of_qos1_drops_the_new_message() {
+        let mut q = OutboundQueue::default();
+        let limits = QueueLimits { max_messages: 1, max_bytes: 0 };
+        q.push(delivery(QoS::AtLeastOnce, b"a"), limits).unwrap();
+        assert_eq!(q.push(delivery(QoS::ExactlyOnce, b"b"), limits), Err(QueueDrop::Full));
+    }
+
+    #[test]
+    fn byte_limit_counts_topic_and_payload() {
+        let mut q = OutboundQueue::default();
+        let limits = QueueLimits { max_messages: 0, max_bytes: 5 };
+        q.push(delivery(QoS::AtLeastOnce, b"abc"), limits).unwrap();
+        assert_eq!(q.bytes(), 4);
+        assert_eq!(q.push(delivery(QoS::AtLeastOnce, b"xy"), limits), Err(QueueDrop::Full));
+        q.push(delivery(QoS::AtLeastOnce, b""), limits).unwrap();
+    }
+}
