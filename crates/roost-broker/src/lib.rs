@@ -1,3 +1,5 @@
 //! roost-broker
 
 #![warn(missing_docs)]
+
+pub mod topic_tree;
