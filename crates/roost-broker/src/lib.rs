@@ -2,4 +2,5 @@
 
 #![warn(missing_docs)]
 
+pub mod retained_tree;
 pub mod topic_tree;

@@ -462,13 +462,13 @@ impl<T, const N: usize> InlineStack<T, N> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use proptest::prelude::*;
     use std::collections::{BTreeMap, BTreeSet};
 
     /// The matching rules written as plainly as possible, to check the tree against.
-    fn naive_matches(filter: &str, topic: &str) -> bool {
+    pub(crate) fn naive_matches(filter: &str, topic: &str) -> bool {
         let filter: Vec<&str> = filter.split('/').collect();
         let topic: Vec<&str> = topic.split('/').collect();
         let starts_wild = matches!(filter.first(), Some(&"+") | Some(&"#"));
@@ -798,11 +798,11 @@ mod tests {
         prop::sample::select(vec!["a", "b", "", "$s"])
     }
 
-    pub(super) fn topic_strategy() -> impl Strategy<Value = String> {
+    pub(crate) fn topic_strategy() -> impl Strategy<Value = String> {
         prop::collection::vec(topic_level(), 1..5).prop_map(|levels| levels.join("/"))
     }
 
-    pub(super) fn filter_strategy() -> impl Strategy<Value = String> {
+    pub(crate) fn filter_strategy() -> impl Strategy<Value = String> {
         let level = prop_oneof![3 => topic_level(), 1 => Just("+")];
         (prop::collection::vec(level, 0..5), any::<bool>()).prop_filter_map(
             "a filter has at least one level",
