@@ -471,6 +471,10 @@ mod tests {
         t.insert(&topic, String::new());
         assert!(t.remove(&topic).is_some());
         t.insert(&topic, String::new());
+        let empties = "/".repeat(65_535);
+        t.insert(&empties, empties.clone());
+        assert_eq!(matching(&t, &empties), set(&[&empties]));
+        assert_eq!(matching(&t, "/#").len(), 1);
         drop(t);
     }
 

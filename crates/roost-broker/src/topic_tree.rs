@@ -10,8 +10,9 @@
 //! `D` are opaque. The broker wraps the tree in a `std::sync::RwLock`; matching takes `&self`, so
 //! many publishers match at once.
 //!
-//! Every walk is a loop over an explicit stack, never recursion, so a filter or topic of 65 535
-//! levels cannot overflow the thread's stack (a test builds one). Matching keeps its pending
+//! Every walk is a loop over an explicit stack, never recursion, so the longest filter or topic MQTT
+//! allows (65 535 bytes: up to 65 536 empty levels) cannot overflow the thread's stack (a test
+//! builds them). Matching keeps its pending
 //! branches in a fixed inline stack and touches the heap only past [`INLINE_FRAMES`] of them.
 
 use std::collections::HashMap;
@@ -769,6 +770,13 @@ pub(crate) mod tests {
         assert_eq!(seen, [1, 2]);
         assert_eq!(t.iter().count(), 2);
         assert_eq!(t.unsubscribe(&deep, &1), Some(1));
+        let empties = "/".repeat(65_535);
+        t.subscribe(&empties, 3, 3);
+        t.subscribe("#", 4, 4);
+        let mut seen = Vec::new();
+        t.for_each_match(&empties, |s, _| seen.push(*s));
+        seen.sort_unstable();
+        assert_eq!(seen, [3, 4]);
         drop(t);
     }
 
