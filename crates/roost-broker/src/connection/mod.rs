@@ -51,7 +51,6 @@ pub(crate) enum Ending {
 pub(crate) struct Client {
     pub(crate) session: Arc<Session>,
     pub(crate) id: Arc<str>,
-    pub(crate) version: ProtocolVersion,
     pub(crate) keep_alive: Option<Duration>,
     pub(crate) will: Option<roost_proto::Will>,
     pub(crate) session_expiry: u32,
@@ -92,8 +91,12 @@ enum Event {
 }
 
 /// Serves one accepted connection until it ends.
-pub(crate) async fn serve<S>(broker: Arc<Broker>, listener: Arc<Listener>, stream: S, peer: SocketAddr)
-where
+pub(crate) async fn serve<S>(
+    broker: Arc<Broker>,
+    listener: Arc<Listener>,
+    stream: S,
+    peer: SocketAddr,
+) where
     S: AsyncRead + AsyncWrite + Send + 'static,
 {
     let (reader, writer) = tokio::io::split(stream);
@@ -111,7 +114,11 @@ where
         version: ProtocolVersion::V3_1_1,
     };
     if conn.broker.config.connection_messages {
-        info!("New connection from {} on port {}.", peer, conn.listener.addr.port());
+        info!(
+            "New connection from {} on port {}.",
+            peer,
+            conn.listener.addr.port()
+        );
     }
     let Some(client) = conn.accept().await else {
         let _ = conn.flush().await;
@@ -153,9 +160,17 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
     }
 
     fn decode_one(&mut self) -> Result<Option<Packet>, Ending> {
-        decode(&mut self.inbuf, self.version, self.broker.config.max_packet_size).map_err(|e| {
+        decode(
+            &mut self.inbuf,
+            self.version,
+            self.broker.config.max_packet_size,
+        )
+        .map_err(|e| {
             Metrics::add(&self.broker.metrics.protocol_errors, 1);
-            Ending::Closing { reason: e.reason_code(), why: e.to_string() }
+            Ending::Closing {
+                reason: e.reason_code(),
+                why: e.to_string(),
+            }
         })
     }
 
@@ -195,10 +210,12 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
                     reason: ReasonCode::SESSION_TAKEN_OVER,
                     why: "session taken over".into(),
                 }),
-                Event::Control(Some(Control::Kicked)) | Event::Control(None) => Err(Ending::Closing {
-                    reason: ReasonCode::ADMINISTRATIVE_ACTION,
-                    why: "kicked by an administrator".into(),
-                }),
+                Event::Control(Some(Control::Kicked)) | Event::Control(None) => {
+                    Err(Ending::Closing {
+                        reason: ReasonCode::ADMINISTRATIVE_ACTION,
+                        why: "kicked by an administrator".into(),
+                    })
+                }
                 Event::Shutdown => Err(Ending::Closing {
                     reason: ReasonCode::SERVER_SHUTTING_DOWN,
                     why: "server shutting down".into(),
@@ -227,14 +244,14 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
                 client.session.lock().inflight.puback(ack.packet_id);
                 Ok(())
             }
-            Packet::PubRec(rec) => self.on_pubrec(client, rec),
-            Packet::PubRel(rel) => self.on_pubrel(client, rel),
+            Packet::PubRec(rec) => self.on_pubrec(client, &rec),
+            Packet::PubRel(rel) => self.on_pubrel(client, &rel),
             Packet::PubComp(comp) => {
                 client.session.lock().inflight.pubcomp(comp.packet_id);
                 Ok(())
             }
-            Packet::Subscribe(subscribe) => self.on_subscribe(client, subscribe),
-            Packet::Unsubscribe(unsubscribe) => self.on_unsubscribe(client, unsubscribe),
+            Packet::Subscribe(subscribe) => self.on_subscribe(client, &subscribe),
+            Packet::Unsubscribe(unsubscribe) => self.on_unsubscribe(client, &unsubscribe),
             Packet::PingReq => {
                 self.send(&Packet::PingResp);
                 Ok(())
@@ -248,11 +265,17 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         }
     }
 
-    fn on_disconnect(&mut self, client: &mut Client, disconnect: &Disconnect) -> Result<(), Ending> {
+    fn on_disconnect(
+        &mut self,
+        client: &mut Client,
+        disconnect: &Disconnect,
+    ) -> Result<(), Ending> {
         if let Some(expiry) = disconnect.properties.session_expiry_interval {
             if client.session_expiry == 0 && expiry != 0 {
                 // MQTT-3.14.2-2: a session that was to end cannot be given an expiry now.
-                return Err(protocol_error("session expiry set on DISCONNECT after 0 in CONNECT"));
+                return Err(protocol_error(
+                    "session expiry set on DISCONNECT after 0 in CONNECT",
+                ));
             }
             client.session_expiry = expiry;
             client.session.lock().expiry_interval = expiry;
@@ -266,7 +289,10 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
     async fn finish(mut self, mut client: Client, ending: Ending) {
         if let Ending::Closing { reason, .. } = &ending {
             if self.version.is_v5() {
-                let disconnect = Disconnect { reason: *reason, properties: Properties::default() };
+                let disconnect = Disconnect {
+                    reason: *reason,
+                    properties: Properties::default(),
+                };
                 self.send(&Packet::Disconnect(disconnect));
             }
         }
@@ -303,5 +329,8 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
 
 /// An ending for a protocol error with a message for the log.
 pub(crate) fn protocol_error(why: &str) -> Ending {
-    Ending::Closing { reason: ReasonCode::PROTOCOL_ERROR, why: format!("protocol error: {why}") }
+    Ending::Closing {
+        reason: ReasonCode::PROTOCOL_ERROR,
+        why: format!("protocol error: {why}"),
+    }
 }
