@@ -31,6 +31,8 @@ use crate::session::{Control, Session};
 
 /// Stop moving queued messages into the write buffer past this many bytes.
 const WRITE_HIGH_WATER: usize = 64 * 1024;
+/// How long a connection the broker closes keeps reading before the socket is dropped.
+const LINGER: Duration = Duration::from_millis(500);
 /// Read buffer reserve per read call.
 const READ_CHUNK: usize = 8 * 1024;
 
@@ -122,6 +124,7 @@ pub(crate) async fn serve<S>(
     }
     let Some(client) = conn.accept().await else {
         let _ = conn.flush().await;
+        conn.linger().await;
         return;
     };
     conn.run(client).await;
@@ -297,6 +300,9 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             }
         }
         let _ = tokio::time::timeout(Duration::from_secs(5), self.flush()).await;
+        if matches!(ending, Ending::Closing { .. }) {
+            self.linger().await;
+        }
         self.log_ending(&client, &ending);
         let publish_will = match &ending {
             Ending::Disconnected { with_will } => *with_will,
@@ -308,6 +314,17 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         }
         self.broker.detach(&client.session, self.conn_id);
         self.broker.metrics.client_disconnected();
+    }
+
+    /// Half-closes and reads what the client still sends, briefly, so closing with unread input
+    /// does not reset the connection and destroy the DISCONNECT just written.
+    async fn linger(&mut self) {
+        let _ = self.writer.shutdown().await;
+        let drain = async {
+            let mut scratch = [0u8; 4096];
+            while matches!(self.reader.read(&mut scratch).await, Ok(n) if n > 0) {}
+        };
+        let _ = tokio::time::timeout(LINGER, drain).await;
     }
 
     fn log_ending(&self, client: &Client, ending: &Ending) {
