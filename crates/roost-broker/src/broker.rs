@@ -47,6 +47,13 @@ pub(crate) struct Attached {
     pub(crate) session_present: bool,
 }
 
+/// Tells the connection attached to `session`, if any, that another connection took it over.
+fn take_over(session: &Session) {
+    if let Some(previous) = session.lock().attached.take() {
+        let _ = previous.control.try_send(Control::TakenOver);
+    }
+}
+
 fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
     lock.read().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
@@ -156,16 +163,15 @@ impl Broker {
             None => {
                 let fresh = Arc::new(Session::new(client_id.clone(), expiry_interval));
                 if let Some(old) = sessions.insert(client_id.clone(), fresh.clone()) {
+                    take_over(&old);
                     self.end_session(&old);
                 }
                 (fresh, false)
             }
         };
         drop(sessions);
+        take_over(&session);
         let mut state = session.lock();
-        if let Some(previous) = state.attached.take() {
-            let _ = previous.control.try_send(Control::TakenOver);
-        }
         state.attached = Some(attachment);
         state.expiry_interval = expiry_interval;
         state.generation += 1;

@@ -62,7 +62,11 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
 
     fn refuse(&mut self, client_id: &str, reason: ReasonCode, why: &str) -> Option<Client> {
         info!("Client {client_id} from {} refused: {why}.", self.peer);
-        self.connack(false, reason, Properties::default());
+        let properties = Properties {
+            reason_string: Some(why.to_string()),
+            ..Properties::default()
+        };
+        self.connack(false, reason, properties);
         None
     }
 

@@ -290,19 +290,21 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
     /// Sends DISCONNECT (MQTT 5) when the broker ends the connection, flushes, publishes the will
     /// if the ending calls for it, and detaches from the session.
     async fn finish(mut self, mut client: Client, ending: Ending) {
-        if let Ending::Closing { reason, .. } = &ending {
+        if let Ending::Closing { reason, why } = &ending {
             if self.version.is_v5() {
+                // A reason string is always allowed in DISCONNECT (MQTT-3.1.2-29 spares it).
+                let properties = Properties {
+                    reason_string: Some(why.clone()),
+                    ..Properties::default()
+                };
                 let disconnect = Disconnect {
                     reason: *reason,
-                    properties: Properties::default(),
+                    properties,
                 };
                 self.send(&Packet::Disconnect(disconnect));
             }
         }
         let _ = tokio::time::timeout(Duration::from_secs(5), self.flush()).await;
-        if matches!(ending, Ending::Closing { .. }) {
-            self.linger().await;
-        }
         self.log_ending(&client, &ending);
         let publish_will = match &ending {
             Ending::Disconnected { with_will } => *with_will,
@@ -314,6 +316,9 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         }
         self.broker.detach(&client.session, self.conn_id);
         self.broker.metrics.client_disconnected();
+        if matches!(ending, Ending::Closing { .. }) {
+            self.linger().await;
+        }
     }
 
     /// Half-closes and reads what the client still sends, briefly, so closing with unread input
