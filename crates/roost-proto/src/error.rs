@@ -119,3 +119,52 @@ impl DecodeError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_error_maps_to_its_wire_reason_code() {
+        let cases = [
+            (DecodeError::MalformedPacket("x"), 0x81),
+            (DecodeError::Truncated("x"), 0x81),
+            (DecodeError::TrailingBytes { extra: 1 }, 0x81),
+            (DecodeError::ReservedPacketType(0), 0x81),
+            (DecodeError::UnknownProperty(0x7F), 0x81),
+            (DecodeError::ProtocolError("x"), 0x82),
+            (DecodeError::DuplicateProperty { id: 1, name: "x" }, 0x82),
+            (DecodeError::PacketTooLarge { size: 2, max: 1 }, 0x95),
+            (
+                DecodeError::UnsupportedProtocolVersion {
+                    name: "MQTT".into(),
+                    level: 9,
+                },
+                0x84,
+            ),
+            (DecodeError::InvalidTopicName("#".into()), 0x90),
+            (DecodeError::InvalidTopicFilter("a#".into()), 0x8F),
+            (DecodeError::InvalidTopicAlias, 0x94),
+        ];
+        for (error, code) in cases {
+            assert_eq!(error.reason_code(), ReasonCode(code), "{error}");
+        }
+    }
+
+    #[test]
+    fn messages_carry_their_input() {
+        let e = DecodeError::PacketTooLarge {
+            size: 2048,
+            max: 1024,
+        };
+        assert_eq!(
+            e.to_string(),
+            "packet of 2048 bytes exceeds the maximum packet size of 1024"
+        );
+        let e = DecodeError::UnsupportedProtocolVersion {
+            name: "MQTT".into(),
+            level: 9,
+        };
+        assert_eq!(e.to_string(), "unsupported protocol \"MQTT\" level 9");
+    }
+}

@@ -1,7 +1,7 @@
 //! CONNACK (spec 3.1.1 §3.2, 5.0 §3.2) and the mapping between MQTT 5 reason codes and the MQTT 3.x
 //! return codes.
 //!
-//! [`Connack::reason`](crate::ConnAck::reason) is always an MQTT 5 reason code: the 3.x encoder
+//! [`ConnAck::reason`] is always an MQTT 5 reason code: the 3.x encoder
 //! turns it into a return code with [`connack_return_code`] and the 3.x decoder maps the return code
 //! back, so the broker decides once, in MQTT 5 terms, whatever version the client speaks.
 
@@ -81,10 +81,16 @@ pub(crate) fn decode(r: &mut Reader, version: ProtocolVersion) -> Result<ConnAck
     })
 }
 
-/// Writes a CONNACK body. MQTT 3.1 has no session present flag, so it is written only from 3.1.1 on.
+/// Writes a CONNACK body.
+///
+/// MQTT 3.1 reserved the flags byte; the bit is written as given, so a server leaves
+/// `session_present` false for 3.1 clients.
 pub(crate) fn write<S: Sink>(s: &mut S, c: &ConnAck, version: ProtocolVersion) {
-    let session_present = c.session_present && version != ProtocolVersion::V3_1;
-    s.put_u8(if session_present { SESSION_PRESENT } else { 0 });
+    s.put_u8(if c.session_present {
+        SESSION_PRESENT
+    } else {
+        0
+    });
     if version.is_v5() {
         s.put_u8(c.reason.0);
         property_codec::write(s, &PropertyView::of(&c.properties), PropertyScope::ConnAck);

@@ -125,6 +125,10 @@ pub(crate) fn decode(
         return Err(DecodeError::MalformedPacket("DUP set on a QoS 0 PUBLISH"));
     }
     let topic = r.string("topic name")?;
+    // An empty topic may stand for an alias (MQTT 5), checked once the properties are read.
+    if !topic.is_empty() && !is_valid_topic_name(&topic) {
+        return Err(DecodeError::InvalidTopicName(topic));
+    }
     let packet_id = match qos {
         QoS::AtMostOnce => None,
         QoS::AtLeastOnce | QoS::ExactlyOnce => Some(r.packet_id()?),
@@ -134,14 +138,15 @@ pub(crate) fn decode(
     } else {
         Properties::default()
     };
-    if topic.is_empty() && version.is_v5() {
+    if topic.is_empty() {
+        if !version.is_v5() {
+            return Err(DecodeError::InvalidTopicName(topic));
+        }
         if properties.topic_alias.is_none() {
             return Err(DecodeError::ProtocolError(
                 "empty topic name without a topic alias",
             ));
         }
-    } else if !is_valid_topic_name(&topic) {
-        return Err(DecodeError::InvalidTopicName(topic));
     }
     Ok(Publish {
         dup,
