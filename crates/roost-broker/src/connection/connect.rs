@@ -53,6 +53,8 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
     }
 
     fn connack(&mut self, session_present: bool, reason: ReasonCode, properties: Properties) {
+        // MQTT 3.1 has no Session Present flag: that byte is reserved.
+        let session_present = session_present && self.version != ProtocolVersion::V3_1;
         self.send(&Packet::ConnAck(ConnAck {
             session_present,
             reason,

@@ -30,6 +30,12 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
                 "retain is not available",
             ));
         }
+        if !publish.properties.subscription_identifiers.is_empty() {
+            // MQTT-3.3.4-6: only the server puts subscription identifiers in a PUBLISH.
+            return Err(protocol_error(
+                "subscription identifier in a PUBLISH from a client",
+            ));
+        }
         let topic = self.resolve_topic(client, &mut publish)?;
         let packet_id = publish.packet_id.unwrap_or(0);
         if publish.qos == QoS::ExactlyOnce {
