@@ -439,7 +439,9 @@ CLI_VERSIONS = ["mqttv311", "mqttv5"]
 def mosquitto_pub(broker, topic, message, version="mqttv311", qos=0, retain=False,
                   extra=(), timeout=15.0, check=True):
     cmd = ["mosquitto_pub", "-h", HOST, "-p", str(broker.port), "-V", version, "-t", topic,
-           "-q", str(qos), "-m", message]
+           "-q", str(qos)]
+    if message is not None:
+        cmd += ["-m", message]
     if retain:
         cmd.append("-r")
     cmd += list(extra)
@@ -449,19 +451,20 @@ def mosquitto_pub(broker, topic, message, version="mqttv311", qos=0, retain=Fals
     return r
 
 
-MARK = "@@MSG"
+MARK = "=MSG="
 
 
 class MosquittoSub:
     """A running mosquitto_sub whose messages are printed as
-    `@@MSG <qos> <retain> <topic> <payload>` (plus any extra format fields)."""
+    `=MSG= <qos> <retain> <topic> <payload>` (plus any extra format fields)."""
 
     def __init__(self, broker, topics, version="mqttv311", qos=0, fmt="%q %r %t %p",
                  extra=()):
         if isinstance(topics, str):
             topics = [topics]
-        cmd = ["mosquitto_sub", "-h", HOST, "-p", str(broker.port), "-V", version, "-q",
-               str(qos), "-d", "-F", f"{MARK} {fmt}"]
+        # stdbuf: mosquitto_sub's stdout is block-buffered into a pipe otherwise.
+        cmd = ["stdbuf", "-oL", "mosquitto_sub", "-h", HOST, "-p", str(broker.port), "-V",
+               version, "-q", str(qos), "-d", "-F", f"{MARK} {fmt}"]
         for t in topics:
             cmd += ["-t", t]
         cmd += list(extra)
