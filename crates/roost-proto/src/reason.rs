@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+use crate::header::PacketType;
+
 /// One MQTT 5 reason code byte.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ReasonCode(pub u8);
@@ -73,6 +75,40 @@ impl ReasonCode {
     /// True for codes of 0x80 and above, which report a failure.
     pub fn is_error(self) -> bool {
         self.0 >= 0x80
+    }
+
+    /// True if MQTT 5 lets `packet` carry this code (the reason code tables of spec §3).
+    ///
+    /// Packets without a reason code (CONNECT, PUBLISH, SUBSCRIBE, UNSUBSCRIBE, PINGREQ, PINGRESP)
+    /// allow none.
+    pub fn allowed_in(self, packet: PacketType) -> bool {
+        let allowed: &[u8] = match packet {
+            PacketType::ConnAck => &[
+                0x00, 0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8A, 0x8C, 0x90,
+                0x95, 0x97, 0x99, 0x9A, 0x9B, 0x9C, 0x9D, 0x9F,
+            ],
+            PacketType::PubAck | PacketType::PubRec => {
+                &[0x00, 0x10, 0x80, 0x83, 0x87, 0x90, 0x91, 0x97, 0x99]
+            }
+            PacketType::PubRel | PacketType::PubComp => &[0x00, 0x92],
+            PacketType::SubAck => &[
+                0x00, 0x01, 0x02, 0x80, 0x83, 0x87, 0x8F, 0x91, 0x97, 0x9E, 0xA1, 0xA2,
+            ],
+            PacketType::UnsubAck => &[0x00, 0x11, 0x80, 0x83, 0x87, 0x8F, 0x91],
+            PacketType::Disconnect => &[
+                0x00, 0x04, 0x80, 0x81, 0x82, 0x83, 0x87, 0x89, 0x8B, 0x8D, 0x8E, 0x8F, 0x90, 0x93,
+                0x94, 0x95, 0x96, 0x97, 0x98, 0x99, 0x9A, 0x9B, 0x9C, 0x9D, 0x9E, 0x9F, 0xA0, 0xA1,
+                0xA2,
+            ],
+            PacketType::Auth => &[0x00, 0x18, 0x19],
+            PacketType::Connect
+            | PacketType::Publish
+            | PacketType::Subscribe
+            | PacketType::Unsubscribe
+            | PacketType::PingReq
+            | PacketType::PingResp => &[],
+        };
+        allowed.contains(&self.0)
     }
 }
 
