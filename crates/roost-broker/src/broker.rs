@@ -18,8 +18,8 @@ use crate::message::Message;
 use crate::metrics::Metrics;
 use crate::retained_tree::RetainedTree;
 use crate::session::{
-    Attachment, Control, Delivery, EnqueuePolicy, QueueLimits, Session, SessionRef, SubscriptionData,
-    NEVER_EXPIRES,
+    Attachment, Control, Delivery, EnqueuePolicy, QueueLimits, Session, SessionRef,
+    SubscriptionData, NEVER_EXPIRES,
 };
 use crate::topic_tree::TopicTree;
 
@@ -47,12 +47,20 @@ pub(crate) struct Attached {
     pub(crate) session_present: bool,
 }
 
+/// Tells the connection attached to `session`, if any, that another connection took it over.
+fn take_over(session: &Session) {
+    if let Some(previous) = session.lock().attached.take() {
+        let _ = previous.control.try_send(Control::TakenOver);
+    }
+}
+
 fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
     lock.read().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
-    lock.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+    lock.write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Broker {
@@ -98,11 +106,18 @@ impl Broker {
     pub(crate) fn assign_client_id(&self) -> String {
         let n = self.next_auto_id.fetch_add(1, Ordering::Relaxed);
         let nanos = self.started.elapsed().as_nanos() as u64;
-        format!("{}{:016X}{:04X}", self.config.auto_id_prefix, nanos ^ 0x5DEE_CE66_D1CE_4E5B, n & 0xFFFF)
+        format!(
+            "{}{:016X}{:04X}",
+            self.config.auto_id_prefix,
+            nanos ^ 0x5DEE_CE66_D1CE_4E5B,
+            n & 0xFFFF
+        )
     }
 
     fn sessions(&self) -> MutexGuard<'_, HashMap<Arc<str>, Arc<Session>>> {
-        self.sessions.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.sessions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Number of sessions, connected or not.
@@ -148,22 +163,24 @@ impl Broker {
             None => {
                 let fresh = Arc::new(Session::new(client_id.clone(), expiry_interval));
                 if let Some(old) = sessions.insert(client_id.clone(), fresh.clone()) {
+                    take_over(&old);
                     self.end_session(&old);
                 }
                 (fresh, false)
             }
         };
         drop(sessions);
+        take_over(&session);
         let mut state = session.lock();
-        if let Some(previous) = state.attached.take() {
-            let _ = previous.control.try_send(Control::TakenOver);
-        }
         state.attached = Some(attachment);
         state.expiry_interval = expiry_interval;
         state.generation += 1;
         state.disconnected_at = None;
         drop(state);
-        Attached { session, session_present }
+        Attached {
+            session,
+            session_present,
+        }
     }
 
     /// Tells the connection attached to `client_id`, if any, to close; false when none is.
@@ -172,7 +189,10 @@ impl Broker {
             return false;
         };
         let state = session.lock();
-        state.attached.as_ref().is_some_and(|a| a.control.try_send(Control::Kicked).is_ok())
+        state
+            .attached
+            .as_ref()
+            .is_some_and(|a| a.control.try_send(Control::Kicked).is_ok())
     }
 
     /// Detaches connection `conn_id` from `session`. A session with no expiry ends now; one that
@@ -198,7 +218,8 @@ impl Broker {
                 let session = session.clone();
                 tokio::spawn(async move {
                     tokio::time::sleep(Duration::from_secs(u64::from(secs))).await;
-                    if session.lock().generation == generation && session.lock().attached.is_none() {
+                    if session.lock().generation == generation && session.lock().attached.is_none()
+                    {
                         broker.remove_session(&session);
                     }
                 });
@@ -209,7 +230,10 @@ impl Broker {
     /// Removes `session` from the registry (if it is still the one registered) and ends it.
     pub(crate) fn remove_session(&self, session: &Arc<Session>) {
         let mut sessions = self.sessions();
-        if sessions.get(&session.client_id).is_some_and(|s| Arc::ptr_eq(s, session)) {
+        if sessions
+            .get(&session.client_id)
+            .is_some_and(|s| Arc::ptr_eq(s, session))
+        {
             sessions.remove(&session.client_id);
         }
         drop(sessions);
@@ -232,15 +256,27 @@ impl Broker {
     }
 
     /// Adds or replaces a subscription; true when it already existed.
-    pub(crate) fn subscribe(&self, session: &Arc<Session>, filter: &str, data: SubscriptionData) -> bool {
-        session.lock().subscriptions.insert(filter.to_string(), data);
-        write(&self.subscriptions).subscribe(filter, SessionRef(session.clone()), data).is_some()
+    pub(crate) fn subscribe(
+        &self,
+        session: &Arc<Session>,
+        filter: &str,
+        data: SubscriptionData,
+    ) -> bool {
+        session
+            .lock()
+            .subscriptions
+            .insert(filter.to_string(), data);
+        write(&self.subscriptions)
+            .subscribe(filter, SessionRef(session.clone()), data)
+            .is_some()
     }
 
     /// Removes a subscription; true when it existed.
     pub(crate) fn unsubscribe(&self, session: &Arc<Session>, filter: &str) -> bool {
         session.lock().subscriptions.remove(filter);
-        write(&self.subscriptions).unsubscribe(filter, &SessionRef(session.clone())).is_some()
+        write(&self.subscriptions)
+            .unsubscribe(filter, &SessionRef(session.clone()))
+            .is_some()
     }
 
     /// Calls `f` with every retained message matching `filter` that has not expired.
@@ -270,9 +306,9 @@ impl Broker {
     }
 
     /// Publishes `msg` to every matching session; returns how many sessions it was queued for.
-    pub fn publish(&self, msg: Arc<Message>) -> usize {
+    pub fn publish(&self, msg: &Arc<Message>) -> usize {
         if msg.retain && self.config.retain_available {
-            self.store_retained(&msg);
+            self.store_retained(msg);
         }
         let mut matches: Vec<(SessionRef, SubscriptionData)> = Vec::new();
         read(&self.subscriptions).for_each_match(&msg.topic, |s, d| {
@@ -289,7 +325,7 @@ impl Broker {
         let mut rest = &matches[..];
         while let Some(((session, _), _)) = rest.split_first() {
             let same = rest.iter().take_while(|(s, _)| s == session).count();
-            let delivery = self.merge(&msg, &rest[..same]);
+            let delivery = self.merge(msg, &rest[..same]);
             session.0.enqueue(delivery, policy, &self.metrics);
             delivered += 1;
             rest = &rest[same..];
@@ -304,11 +340,20 @@ impl Broker {
         let mut retain = false;
         let mut sub_ids = Vec::new();
         for (_, sub) in subs {
-            let granted = if self.config.upgrade_outgoing_qos { sub.qos } else { sub.qos.min(msg.qos) };
+            let granted = if self.config.upgrade_outgoing_qos {
+                sub.qos
+            } else {
+                sub.qos.min(msg.qos)
+            };
             qos = qos.max(granted);
             retain |= sub.retain_as_published && msg.retain;
             sub_ids.extend(sub.sub_id);
         }
-        Delivery { msg: msg.clone(), qos, retain, sub_ids }
+        Delivery {
+            msg: msg.clone(),
+            qos,
+            retain,
+            sub_ids,
+        }
     }
 }

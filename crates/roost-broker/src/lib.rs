@@ -11,11 +11,11 @@ pub mod config;
 mod connection;
 mod message;
 mod metrics;
-mod retained_tree;
+pub mod retained_tree;
 mod server;
 mod session;
 mod sys;
-mod topic_tree;
+pub mod topic_tree;
 
 pub use broker::Broker;
 pub use config::Config;

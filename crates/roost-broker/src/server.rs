@@ -39,12 +39,27 @@ impl Server {
         for listener in &config.listeners {
             let socket = TcpListener::bind(listener.addr)
                 .await
-                .map_err(|source| BindError { addr: listener.addr, source })?;
+                .map_err(|source| BindError {
+                    addr: listener.addr,
+                    source,
+                })?;
             let mut bound = listener.clone();
-            bound.addr = socket.local_addr().map_err(|source| BindError { addr: listener.addr, source })?;
+            bound.addr = socket.local_addr().map_err(|source| BindError {
+                addr: listener.addr,
+                source,
+            })?;
+            let family = if bound.addr.is_ipv4() { 4 } else { 6 };
+            info!(
+                "Opening ipv{family} listen socket on port {} ({}).",
+                bound.addr.port(),
+                bound.addr
+            );
             listeners.push((Arc::new(bound), socket));
         }
-        Ok(Server { broker: Broker::new(config), listeners })
+        Ok(Server {
+            broker: Broker::new(config),
+            listeners,
+        })
     }
 
     /// The broker this server runs.
@@ -62,7 +77,11 @@ impl Server {
         let (alive_tx, mut alive_rx) = mpsc::channel::<()>(1);
         let mut accept_tasks = Vec::new();
         for (listener, socket) in self.listeners {
-            info!("Opening ipv{} listen socket on port {}.", if listener.addr.is_ipv4() { 4 } else { 6 }, listener.addr.port());
+            info!(
+                "Opening ipv{} listen socket on port {}.",
+                if listener.addr.is_ipv4() { 4 } else { 6 },
+                listener.addr.port()
+            );
             let broker = self.broker.clone();
             let alive = alive_tx.clone();
             accept_tasks.push(tokio::spawn(accept_loop(broker, listener, socket, alive)));
@@ -81,14 +100,24 @@ impl Server {
     }
 }
 
-async fn accept_loop(broker: Arc<Broker>, listener: Arc<Listener>, socket: TcpListener, alive: mpsc::Sender<()>) {
-    let limit = listener.max_connections.map(|n| Arc::new(Semaphore::new(n)));
+async fn accept_loop(
+    broker: Arc<Broker>,
+    listener: Arc<Listener>,
+    socket: TcpListener,
+    alive: mpsc::Sender<()>,
+) {
+    let limit = listener
+        .max_connections
+        .map(|n| Arc::new(Semaphore::new(n)));
     loop {
         let (stream, peer) = match socket.accept().await {
             Ok(accepted) => accepted,
             Err(e) => {
                 // Out of file descriptors and the like: wait rather than spin.
-                warn!("Error accepting a connection on port {}: {e}", listener.addr.port());
+                warn!(
+                    "Error accepting a connection on port {}: {e}",
+                    listener.addr.port()
+                );
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 continue;
             }

@@ -37,9 +37,17 @@ pub(crate) async fn run(broker: Arc<Broker>) {
     let mut ticker = tokio::time::interval(Duration::from_secs(seconds));
     let mut loads = [Load::default(); 5];
     let publish = |topic: &str, value: String| {
-        broker.publish(Arc::new(Message::internal(topic, value, QoS::AtMostOnce, true)));
+        broker.publish(&Arc::new(Message::internal(
+            topic,
+            value,
+            QoS::AtMostOnce,
+            true,
+        )));
     };
-    publish("$SYS/broker/version", format!("roost version {}", env!("CARGO_PKG_VERSION")));
+    publish(
+        "$SYS/broker/version",
+        format!("roost version {}", env!("CARGO_PKG_VERSION")),
+    );
     loop {
         ticker.tick().await;
         broker.purge_expired_retained();
@@ -53,29 +61,59 @@ pub(crate) async fn run(broker: Arc<Broker>) {
             ("bytes/sent", Metrics::get(&m.bytes_sent)),
             ("connections", Metrics::get(&m.connections_total)),
         ];
-        publish("$SYS/broker/uptime", format!("{} seconds", broker.uptime().as_secs()));
+        publish(
+            "$SYS/broker/uptime",
+            format!("{} seconds", broker.uptime().as_secs()),
+        );
         publish("$SYS/broker/clients/connected", connected.to_string());
         publish("$SYS/broker/clients/active", connected.to_string());
-        publish("$SYS/broker/clients/total", sessions.max(connected).to_string());
-        publish("$SYS/broker/clients/disconnected", sessions.saturating_sub(connected).to_string());
-        publish("$SYS/broker/clients/inactive", sessions.saturating_sub(connected).to_string());
-        publish("$SYS/broker/clients/maximum", Metrics::get(&m.clients_maximum).to_string());
-        publish("$SYS/broker/subscriptions/count", broker.subscription_count().to_string());
-        publish("$SYS/broker/retained messages/count", broker.retained_count().to_string());
+        publish(
+            "$SYS/broker/clients/total",
+            sessions.max(connected).to_string(),
+        );
+        publish(
+            "$SYS/broker/clients/disconnected",
+            sessions.saturating_sub(connected).to_string(),
+        );
+        publish(
+            "$SYS/broker/clients/inactive",
+            sessions.saturating_sub(connected).to_string(),
+        );
+        publish(
+            "$SYS/broker/clients/maximum",
+            Metrics::get(&m.clients_maximum).to_string(),
+        );
+        publish(
+            "$SYS/broker/subscriptions/count",
+            broker.subscription_count().to_string(),
+        );
+        publish(
+            "$SYS/broker/retained messages/count",
+            broker.retained_count().to_string(),
+        );
         let dropped = Metrics::get(&m.dropped_queue_full)
             + Metrics::get(&m.dropped_expired)
             + Metrics::get(&m.dropped_too_large)
             + Metrics::get(&m.dropped_offline_qos0);
         publish("$SYS/broker/publish/messages/dropped", dropped.to_string());
-        publish("$SYS/broker/publish/messages/received", Metrics::get(&m.messages_received).to_string());
-        publish("$SYS/broker/publish/messages/sent", Metrics::get(&m.messages_sent).to_string());
+        publish(
+            "$SYS/broker/publish/messages/received",
+            Metrics::get(&m.messages_received).to_string(),
+        );
+        publish(
+            "$SYS/broker/publish/messages/sent",
+            Metrics::get(&m.messages_sent).to_string(),
+        );
         for ((name, total), load) in counters.iter().zip(loads.iter_mut()) {
             if *name != "connections" {
                 publish(&format!("$SYS/broker/{name}"), total.to_string());
             }
             load.update(*total, seconds as f64);
             for ((window, _), average) in WINDOWS.iter().zip(load.averages) {
-                publish(&format!("$SYS/broker/load/{name}/{window}"), format!("{average:.2}"));
+                publish(
+                    &format!("$SYS/broker/load/{name}/{window}"),
+                    format!("{average:.2}"),
+                );
             }
         }
     }
@@ -91,7 +129,11 @@ mod tests {
         for i in 1..=200 {
             load.update(i * 10, 10.0); // 10 per 10 s = 60 per minute
         }
-        assert!((load.averages[0] - 60.0).abs() < 0.01, "{:?}", load.averages);
+        assert!(
+            (load.averages[0] - 60.0).abs() < 0.01,
+            "{:?}",
+            load.averages
+        );
         assert!(load.averages[2] < 60.0 && load.averages[2] > 50.0);
     }
 }

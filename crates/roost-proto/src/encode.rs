@@ -43,7 +43,9 @@ impl Packet {
 /// Appends `packet`, encoded for `version`, to `out`.
 ///
 /// CONNECT is written in the version of its own [`crate::Connect::protocol`]. AUTH before MQTT 5
-/// writes nothing.
+/// writes nothing. The packet is expected to hold what its type promises (see [`crate::Packet`]);
+/// a string or binary field longer than 65,535 bytes is cut to that length and a body longer than
+/// the protocol's 268,435,455 bytes cannot be written correctly.
 pub fn encode(packet: &Packet, version: ProtocolVersion, out: &mut BytesMut) {
     match packet {
         Packet::Publish(p) => encode_publish(&p.as_publish_ref(), version, out),

@@ -9,6 +9,26 @@
 //! - [`encode`] / [`encoded_len`] write any packet; [`encode_publish`] / [`publish_len`] write a
 //!   PUBLISH from borrowed parts, for the broker's one-message-many-subscribers path.
 //! - [`topic`] says which strings are valid topic names and filters.
+//!
+//! ```
+//! use bytes::BytesMut;
+//! use roost_proto::{decode, encode, Packet, ProtocolVersion, PubResponse, ReasonCode};
+//!
+//! let ack = Packet::PubAck(PubResponse {
+//!     packet_id: 7,
+//!     reason: ReasonCode::SUCCESS,
+//!     properties: Default::default(),
+//! });
+//! let mut wire = BytesMut::new();
+//! encode(&ack, ProtocolVersion::V5, &mut wire);
+//! assert_eq!(&wire[..], &[0x40, 0x02, 0x00, 0x07]);
+//!
+//! // A receive loop: decode until it asks for more bytes.
+//! let mut received = BytesMut::from(&wire[..3]);
+//! assert_eq!(decode(&mut received, ProtocolVersion::V5, 1024), Ok(None));
+//! received.extend_from_slice(&wire[3..]);
+//! assert_eq!(decode(&mut received, ProtocolVersion::V5, 1024), Ok(Some(ack)));
+//! ```
 
 #![warn(missing_docs)]
 

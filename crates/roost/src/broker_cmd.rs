@@ -26,20 +26,28 @@ pub(crate) struct BrokerArgs {
     test_config: bool,
 }
 
-pub(crate) fn run(args: BrokerArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: &BrokerArgs) -> anyhow::Result<ExitCode> {
     let mut config = match &args.config {
         Some(path) => config::parse_file(path)?,
         None => Config::default(),
     };
     if args.test_config {
-        println!("{}: configuration is valid", args.config.as_deref().unwrap_or("<defaults>".as_ref()).display());
+        println!(
+            "{}: configuration is valid",
+            args.config
+                .as_deref()
+                .unwrap_or("<defaults>".as_ref())
+                .display()
+        );
         return Ok(ExitCode::SUCCESS);
     }
     if let Some(port) = args.port {
         config.override_port(port);
     }
     crate::logging::init(args.verbose);
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(serve(config))?;
     Ok(ExitCode::SUCCESS)
 }
@@ -56,10 +64,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         info!("Create a configuration file which defines a listener to allow remote access.");
         info!("For example: 'listener 1883' and either 'allow_anonymous true' or a 'password_file', then run 'roost broker -c FILE'.");
     }
-    let server = Server::bind(config).await.context("cannot start the broker")?;
-    for addr in server.local_addrs() {
-        info!("Listening for MQTT on {addr}.");
-    }
+    let server = Server::bind(config)
+        .await
+        .context("cannot start the broker")?;
     info!("roost version {version} running");
     server.run(shutdown_signal()).await;
     info!("roost version {version} terminating");
@@ -68,7 +75,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 
 async fn shutdown_signal() {
     use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
         std::future::pending::<()>().await;
         return;
     };

@@ -11,7 +11,9 @@ struct UnixSeconds;
 
 impl FormatTime for UnixSeconds {
     fn format_time(&self, w: &mut Writer<'_>) -> std::fmt::Result {
-        let secs = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let secs = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
         write!(w, "{secs}:")
     }
 }

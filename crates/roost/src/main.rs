@@ -24,7 +24,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Broker(args) => broker_cmd::run(args),
+        Command::Broker(args) => broker_cmd::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -31,7 +31,12 @@ pub struct Listener {
 impl Listener {
     /// A listener with Mosquitto's per-listener defaults.
     pub fn new(addr: SocketAddr) -> Listener {
-        Listener { addr, max_connections: None, max_qos: QoS::ExactlyOnce, max_topic_alias: 10 }
+        Listener {
+            addr,
+            max_connections: None,
+            max_qos: QoS::ExactlyOnce,
+            max_topic_alias: 10,
+        }
     }
 }
 

@@ -91,8 +91,15 @@ pub fn parse_str(name: &Path, text: &str) -> Result<Config, ConfigError> {
 }
 
 fn new_state(path: &Path) -> ParseState {
-    let config = Config { source: Some(path.to_path_buf()), ..Config::default() };
-    ParseState { config, allow_anonymous: None, explicit_listeners: false }
+    let config = Config {
+        source: Some(path.to_path_buf()),
+        ..Config::default()
+    };
+    ParseState {
+        config,
+        allow_anonymous: None,
+        explicit_listeners: false,
+    }
 }
 
 fn finish(mut state: ParseState) -> Config {
@@ -117,7 +124,11 @@ fn read_text(state: &mut ParseState, file: &Path, text: &str) -> Result<(), Conf
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let err = |message: String| ConfigError { file: file.to_path_buf(), line: index + 1, message };
+        let err = |message: String| ConfigError {
+            file: file.to_path_buf(),
+            line: index + 1,
+            message,
+        };
         let (name, value) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
         let value = value.trim();
         if name == "include_dir" {
@@ -126,17 +137,25 @@ fn read_text(state: &mut ParseState, file: &Path, text: &str) -> Result<(), Conf
         }
         let directive = lookup(name).map_err(err)?;
         if value.is_empty() {
-            return Err(err(format!("'{name}' needs a value: {name} {}", directive.form)));
+            return Err(err(format!(
+                "'{name}' needs a value: {name} {}",
+                directive.form
+            )));
         }
-        (directive.apply)(state, value)
-            .map_err(|why| err(format!("'{name} {value}': {why} (expected: {name} {})", directive.form)))?;
+        (directive.apply)(state, value).map_err(|why| {
+            err(format!(
+                "'{name} {value}': {why} (expected: {name} {})",
+                directive.form
+            ))
+        })?;
     }
     Ok(())
 }
 
 fn include_dir(state: &mut ParseState, file: &Path, dir: &str) -> Result<(), String> {
     let dir = file.parent().unwrap_or(Path::new(".")).join(dir);
-    let entries = std::fs::read_dir(&dir).map_err(|e| format!("include_dir '{}': {e}", dir.display()))?;
+    let entries =
+        std::fs::read_dir(&dir).map_err(|e| format!("include_dir '{}': {e}", dir.display()))?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|ext| ext == "conf"))
@@ -202,7 +221,8 @@ mod tests {
         let c = parse("listener 1884\n").unwrap();
         assert!(!c.local_only && !c.allow_anonymous);
         assert_eq!(c.listeners[0].addr.to_string(), "0.0.0.0:1884");
-        let c = parse("listener 1884 127.0.0.1\nallow_anonymous true\nmax_connections 3\n").unwrap();
+        let c =
+            parse("listener 1884 127.0.0.1\nallow_anonymous true\nmax_connections 3\n").unwrap();
         assert!(c.allow_anonymous);
         assert_eq!(c.listeners[0].max_connections, Some(3));
     }
@@ -210,7 +230,10 @@ mod tests {
     #[test]
     fn unknown_option_suggests_the_nearest() {
         let e = parse("\nalow_anonymous true\n").unwrap_err();
-        assert_eq!(e.to_string(), "test.conf:2: unknown option 'alow_anonymous' (did you mean 'allow_anonymous'?)");
+        assert_eq!(
+            e.to_string(),
+            "test.conf:2: unknown option 'alow_anonymous' (did you mean 'allow_anonymous'?)"
+        );
     }
 
     #[test]
@@ -225,7 +248,10 @@ mod tests {
     #[test]
     fn known_but_unsupported_is_refused() {
         let e = parse("connection bridge-01\n").unwrap_err();
-        assert_eq!(e.to_string(), "test.conf:1: 'connection' (bridges) is not supported yet");
+        assert_eq!(
+            e.to_string(),
+            "test.conf:1: 'connection' (bridges) is not supported yet"
+        );
     }
 
     #[test]

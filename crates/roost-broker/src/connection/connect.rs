@@ -19,7 +19,10 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         let timeout = self.broker.config.connect_timeout;
         let first = match tokio::time::timeout(timeout, self.read_packet()).await {
             Err(_) => {
-                info!("Client <unknown> from {} sent no CONNECT within {:?}, closing.", self.peer, timeout);
+                info!(
+                    "Client <unknown> from {} sent no CONNECT within {:?}, closing.",
+                    self.peer, timeout
+                );
                 return None;
             }
             Ok(Err(ending)) => {
@@ -29,7 +32,10 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             Ok(Ok(packet)) => packet,
         };
         let Packet::Connect(connect) = first else {
-            info!("Client <unknown> from {} sent a packet before CONNECT, closing.", self.peer);
+            info!(
+                "Client <unknown> from {} sent a packet before CONNECT, closing.",
+                self.peer
+            );
             return None;
         };
         self.version = connect.protocol;
@@ -47,12 +53,22 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
     }
 
     fn connack(&mut self, session_present: bool, reason: ReasonCode, properties: Properties) {
-        self.send(&Packet::ConnAck(ConnAck { session_present, reason, properties }));
+        // MQTT 3.1 has no Session Present flag: that byte is reserved.
+        let session_present = session_present && self.version != ProtocolVersion::V3_1;
+        self.send(&Packet::ConnAck(ConnAck {
+            session_present,
+            reason,
+            properties,
+        }));
     }
 
     fn refuse(&mut self, client_id: &str, reason: ReasonCode, why: &str) -> Option<Client> {
         info!("Client {client_id} from {} refused: {why}.", self.peer);
-        self.connack(false, reason, Properties::default());
+        let properties = Properties {
+            reason_string: Some(why.to_string()),
+            ..Properties::default()
+        };
+        self.connack(false, reason, properties);
         None
     }
 
@@ -60,7 +76,11 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         let config = self.broker.config.clone();
         let v5 = connect.protocol.is_v5();
         if connect.properties.authentication_method.is_some() {
-            return self.refuse(&connect.client_id, ReasonCode::BAD_AUTHENTICATION_METHOD, "unknown authentication method");
+            return self.refuse(
+                &connect.client_id,
+                ReasonCode::BAD_AUTHENTICATION_METHOD,
+                "unknown authentication method",
+            );
         }
         if connect.username.is_none() && !config.allow_anonymous {
             crate::metrics::Metrics::add(&self.broker.metrics.auth_failures, 1);
@@ -70,10 +90,18 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         }
         if let Some(will) = &connect.will {
             if will.qos > self.listener.max_qos {
-                return self.refuse(&connect.client_id, ReasonCode::QOS_NOT_SUPPORTED, "will QoS above max_qos");
+                return self.refuse(
+                    &connect.client_id,
+                    ReasonCode::QOS_NOT_SUPPORTED,
+                    "will QoS above max_qos",
+                );
             }
             if will.retain && !config.retain_available {
-                return self.refuse(&connect.client_id, ReasonCode::RETAIN_NOT_SUPPORTED, "retained will");
+                return self.refuse(
+                    &connect.client_id,
+                    ReasonCode::RETAIN_NOT_SUPPORTED,
+                    "retained will",
+                );
             }
         }
         let mut properties = Properties::default();
@@ -81,7 +109,11 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             let persistent = !connect.clean_start && !v5;
             if persistent || !config.allow_zero_length_clientid {
                 // MQTT-3.1.3-8: an empty id with a persistent session is refused (return code 2).
-                return self.refuse("<empty>", ReasonCode::CLIENT_IDENTIFIER_NOT_VALID, "empty client id");
+                return self.refuse(
+                    "<empty>",
+                    ReasonCode::CLIENT_IDENTIFIER_NOT_VALID,
+                    "empty client id",
+                );
             }
             let assigned = self.broker.assign_client_id();
             if v5 {
@@ -96,20 +128,34 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             _ if connect.clean_start => 0,
             _ => config
                 .persistent_client_expiration
-                .map_or(NEVER_EXPIRES, |d| u32::try_from(d.as_secs()).unwrap_or(NEVER_EXPIRES - 1)),
+                .map_or(NEVER_EXPIRES, |d| {
+                    u32::try_from(d.as_secs()).unwrap_or(NEVER_EXPIRES - 1)
+                }),
         };
         let keep_alive = self.negotiate_keep_alive(connect.keep_alive, &mut properties);
         self.server_limits(&mut properties);
         let (control_tx, control) = mpsc::channel(2);
-        let attachment = Attachment { conn_id: self.conn_id, control: control_tx };
-        let attached = self.broker.attach(&client_id, connect.clean_start, session_expiry, attachment);
+        let attachment = Attachment {
+            conn_id: self.conn_id,
+            control: control_tx,
+        };
+        let attached =
+            self.broker
+                .attach(&client_id, connect.clean_start, session_expiry, attachment);
         self.broker.metrics.client_connected();
-        self.connack(attached.session_present, ReasonCode::SUCCESS, if v5 { properties } else { Properties::default() });
+        self.connack(
+            attached.session_present,
+            ReasonCode::SUCCESS,
+            if v5 {
+                properties
+            } else {
+                Properties::default()
+            },
+        );
         self.log_connected(&connect, &client_id);
         let mut client = Client {
             session: attached.session,
             id: client_id,
-            version: connect.protocol,
             keep_alive,
             will: connect.will,
             session_expiry,
@@ -180,7 +226,10 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
                 "New client connected from {} as {client_id} (p{p}, c{c}, k{k}, u'{user}').",
                 self.peer
             ),
-            None => info!("New client connected from {} as {client_id} (p{p}, c{c}, k{k}).", self.peer),
+            None => info!(
+                "New client connected from {} as {client_id} (p{p}, c{c}, k{k}).",
+                self.peer
+            ),
         }
     }
 }

@@ -12,7 +12,11 @@ use crate::message::Message;
 use crate::metrics::Metrics;
 
 impl<S: AsyncRead + AsyncWrite> Connection<S> {
-    pub(super) fn on_publish(&mut self, client: &mut Client, mut publish: Publish) -> Result<(), Ending> {
+    pub(super) fn on_publish(
+        &mut self,
+        client: &mut Client,
+        mut publish: Publish,
+    ) -> Result<(), Ending> {
         let broker = self.broker.clone();
         let metrics = &broker.metrics;
         Metrics::add(&metrics.messages_received, 1);
@@ -21,7 +25,16 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             return Err(closing(ReasonCode::QOS_NOT_SUPPORTED, "QoS above max_qos"));
         }
         if publish.retain && !self.broker.config.retain_available {
-            return Err(closing(ReasonCode::RETAIN_NOT_SUPPORTED, "retain is not available"));
+            return Err(closing(
+                ReasonCode::RETAIN_NOT_SUPPORTED,
+                "retain is not available",
+            ));
+        }
+        if !publish.properties.subscription_identifiers.is_empty() {
+            // MQTT-3.3.4-6: only the server puts subscription identifiers in a PUBLISH.
+            return Err(protocol_error(
+                "subscription identifier in a PUBLISH from a client",
+            ));
         }
         let topic = self.resolve_topic(client, &mut publish)?;
         let packet_id = publish.packet_id.unwrap_or(0);
@@ -34,7 +47,10 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
                 return Ok(());
             }
             if state.inbound_qos2.len() >= self.broker.config.inflight_window() {
-                return Err(closing(ReasonCode::RECEIVE_MAXIMUM_EXCEEDED, "receive maximum exceeded"));
+                return Err(closing(
+                    ReasonCode::RECEIVE_MAXIMUM_EXCEEDED,
+                    "receive maximum exceeded",
+                ));
             }
             state.inbound_qos2.insert(packet_id);
         }
@@ -45,37 +61,64 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             ReasonCode::PACKET_TOO_LARGE
         } else {
             let message = self.message(client, topic, publish);
-            match self.broker.publish(Arc::new(message)) {
+            match self.broker.publish(&Arc::new(message)) {
                 0 => ReasonCode::NO_MATCHING_SUBSCRIBERS,
                 _ => ReasonCode::SUCCESS,
             }
         };
+        let mut properties = Properties::default();
+        if reason == ReasonCode::PACKET_TOO_LARGE && client.problem_info {
+            properties.reason_string = Some(format!(
+                "payload larger than message_size_limit ({limit} bytes)"
+            ));
+        }
         match qos {
             QoS::AtMostOnce => {}
-            QoS::AtLeastOnce => self.ack(Packet::PubAck, packet_id, reason),
+            QoS::AtLeastOnce => self.ack_with(Packet::PubAck, packet_id, reason, properties),
             QoS::ExactlyOnce => {
                 if reason.is_error() {
                     client.session.lock().inbound_qos2.remove(&packet_id);
                 }
-                self.ack(Packet::PubRec, packet_id, reason);
+                self.ack_with(Packet::PubRec, packet_id, reason, properties);
             }
         }
         Ok(())
     }
 
     fn ack(&mut self, kind: fn(PubResponse) -> Packet, packet_id: u16, reason: ReasonCode) {
-        let reason = if self.version.is_v5() { reason } else { ReasonCode::SUCCESS };
-        self.send(&kind(PubResponse { packet_id, reason, properties: Properties::default() }));
+        self.ack_with(kind, packet_id, reason, Properties::default());
+    }
+
+    /// Sends PUBACK/PUBREC/PUBREL/PUBCOMP; MQTT 3 has no reason on the wire, so the encoder drops it.
+    fn ack_with(
+        &mut self,
+        kind: fn(PubResponse) -> Packet,
+        packet_id: u16,
+        reason: ReasonCode,
+        properties: Properties,
+    ) {
+        self.send(&kind(PubResponse {
+            packet_id,
+            reason,
+            properties,
+        }));
     }
 
     /// The topic of a PUBLISH after topic aliases (MQTT 5): an alias with a topic sets it, an
     /// alias alone looks it up.
-    fn resolve_topic(&mut self, client: &mut Client, publish: &mut Publish) -> Result<Arc<str>, Ending> {
+    fn resolve_topic(
+        &mut self,
+        client: &mut Client,
+        publish: &mut Publish,
+    ) -> Result<Arc<str>, Ending> {
         let Some(alias) = publish.properties.topic_alias.take() else {
             return Ok(Arc::from(publish.topic.as_str()));
         };
         if alias == 0 || alias > self.listener.max_topic_alias {
-            return Err(closing(ReasonCode::TOPIC_ALIAS_INVALID, "topic alias out of range"));
+            return Err(closing(
+                ReasonCode::TOPIC_ALIAS_INVALID,
+                "topic alias out of range",
+            ));
         }
         if publish.topic.is_empty() {
             client
@@ -105,23 +148,46 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         }
     }
 
-    pub(super) fn on_pubrec(&mut self, client: &mut Client, rec: PubResponse) -> Result<(), Ending> {
-        let known = client.session.lock().inflight.pubrec(rec.packet_id, rec.reason.is_error());
+    pub(super) fn on_pubrec(
+        &mut self,
+        client: &mut Client,
+        rec: &PubResponse,
+    ) -> Result<(), Ending> {
+        let known = client
+            .session
+            .lock()
+            .inflight
+            .pubrec(rec.packet_id, rec.reason.is_error());
         if !rec.reason.is_error() {
-            let reason = if known { ReasonCode::SUCCESS } else { ReasonCode::PACKET_IDENTIFIER_NOT_FOUND };
+            let reason = if known {
+                ReasonCode::SUCCESS
+            } else {
+                ReasonCode::PACKET_IDENTIFIER_NOT_FOUND
+            };
             self.ack(Packet::PubRel, rec.packet_id, reason);
         }
         Ok(())
     }
 
-    pub(super) fn on_pubrel(&mut self, client: &mut Client, rel: PubResponse) -> Result<(), Ending> {
+    pub(super) fn on_pubrel(
+        &mut self,
+        client: &mut Client,
+        rel: &PubResponse,
+    ) -> Result<(), Ending> {
         let known = client.session.lock().inbound_qos2.remove(&rel.packet_id);
-        let reason = if known { ReasonCode::SUCCESS } else { ReasonCode::PACKET_IDENTIFIER_NOT_FOUND };
+        let reason = if known {
+            ReasonCode::SUCCESS
+        } else {
+            ReasonCode::PACKET_IDENTIFIER_NOT_FOUND
+        };
         self.ack(Packet::PubComp, rel.packet_id, reason);
         Ok(())
     }
 }
 
 fn closing(reason: ReasonCode, why: &str) -> Ending {
-    Ending::Closing { reason, why: why.to_string() }
+    Ending::Closing {
+        reason,
+        why: why.to_string(),
+    }
 }

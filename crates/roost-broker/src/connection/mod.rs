@@ -31,6 +31,8 @@ use crate::session::{Control, Session};
 
 /// Stop moving queued messages into the write buffer past this many bytes.
 const WRITE_HIGH_WATER: usize = 64 * 1024;
+/// How long a connection the broker closes keeps reading before the socket is dropped.
+const LINGER: Duration = Duration::from_millis(500);
 /// Read buffer reserve per read call.
 const READ_CHUNK: usize = 8 * 1024;
 
@@ -51,7 +53,6 @@ pub(crate) enum Ending {
 pub(crate) struct Client {
     pub(crate) session: Arc<Session>,
     pub(crate) id: Arc<str>,
-    pub(crate) version: ProtocolVersion,
     pub(crate) keep_alive: Option<Duration>,
     pub(crate) will: Option<roost_proto::Will>,
     pub(crate) session_expiry: u32,
@@ -92,8 +93,12 @@ enum Event {
 }
 
 /// Serves one accepted connection until it ends.
-pub(crate) async fn serve<S>(broker: Arc<Broker>, listener: Arc<Listener>, stream: S, peer: SocketAddr)
-where
+pub(crate) async fn serve<S>(
+    broker: Arc<Broker>,
+    listener: Arc<Listener>,
+    stream: S,
+    peer: SocketAddr,
+) where
     S: AsyncRead + AsyncWrite + Send + 'static,
 {
     let (reader, writer) = tokio::io::split(stream);
@@ -111,10 +116,15 @@ where
         version: ProtocolVersion::V3_1_1,
     };
     if conn.broker.config.connection_messages {
-        info!("New connection from {} on port {}.", peer, conn.listener.addr.port());
+        info!(
+            "New connection from {} on port {}.",
+            peer,
+            conn.listener.addr.port()
+        );
     }
     let Some(client) = conn.accept().await else {
         let _ = conn.flush().await;
+        conn.linger().await;
         return;
     };
     conn.run(client).await;
@@ -153,9 +163,17 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
     }
 
     fn decode_one(&mut self) -> Result<Option<Packet>, Ending> {
-        decode(&mut self.inbuf, self.version, self.broker.config.max_packet_size).map_err(|e| {
+        decode(
+            &mut self.inbuf,
+            self.version,
+            self.broker.config.max_packet_size,
+        )
+        .map_err(|e| {
             Metrics::add(&self.broker.metrics.protocol_errors, 1);
-            Ending::Closing { reason: e.reason_code(), why: e.to_string() }
+            Ending::Closing {
+                reason: e.reason_code(),
+                why: e.to_string(),
+            }
         })
     }
 
@@ -195,10 +213,12 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
                     reason: ReasonCode::SESSION_TAKEN_OVER,
                     why: "session taken over".into(),
                 }),
-                Event::Control(Some(Control::Kicked)) | Event::Control(None) => Err(Ending::Closing {
-                    reason: ReasonCode::ADMINISTRATIVE_ACTION,
-                    why: "kicked by an administrator".into(),
-                }),
+                Event::Control(Some(Control::Kicked)) | Event::Control(None) => {
+                    Err(Ending::Closing {
+                        reason: ReasonCode::ADMINISTRATIVE_ACTION,
+                        why: "kicked by an administrator".into(),
+                    })
+                }
                 Event::Shutdown => Err(Ending::Closing {
                     reason: ReasonCode::SERVER_SHUTTING_DOWN,
                     why: "server shutting down".into(),
@@ -227,14 +247,14 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
                 client.session.lock().inflight.puback(ack.packet_id);
                 Ok(())
             }
-            Packet::PubRec(rec) => self.on_pubrec(client, rec),
-            Packet::PubRel(rel) => self.on_pubrel(client, rel),
+            Packet::PubRec(rec) => self.on_pubrec(client, &rec),
+            Packet::PubRel(rel) => self.on_pubrel(client, &rel),
             Packet::PubComp(comp) => {
                 client.session.lock().inflight.pubcomp(comp.packet_id);
                 Ok(())
             }
-            Packet::Subscribe(subscribe) => self.on_subscribe(client, subscribe),
-            Packet::Unsubscribe(unsubscribe) => self.on_unsubscribe(client, unsubscribe),
+            Packet::Subscribe(subscribe) => self.on_subscribe(client, &subscribe),
+            Packet::Unsubscribe(unsubscribe) => self.on_unsubscribe(client, &unsubscribe),
             Packet::PingReq => {
                 self.send(&Packet::PingResp);
                 Ok(())
@@ -248,11 +268,17 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         }
     }
 
-    fn on_disconnect(&mut self, client: &mut Client, disconnect: &Disconnect) -> Result<(), Ending> {
+    fn on_disconnect(
+        &mut self,
+        client: &mut Client,
+        disconnect: &Disconnect,
+    ) -> Result<(), Ending> {
         if let Some(expiry) = disconnect.properties.session_expiry_interval {
             if client.session_expiry == 0 && expiry != 0 {
                 // MQTT-3.14.2-2: a session that was to end cannot be given an expiry now.
-                return Err(protocol_error("session expiry set on DISCONNECT after 0 in CONNECT"));
+                return Err(protocol_error(
+                    "session expiry set on DISCONNECT after 0 in CONNECT",
+                ));
             }
             client.session_expiry = expiry;
             client.session.lock().expiry_interval = expiry;
@@ -264,9 +290,17 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
     /// Sends DISCONNECT (MQTT 5) when the broker ends the connection, flushes, publishes the will
     /// if the ending calls for it, and detaches from the session.
     async fn finish(mut self, mut client: Client, ending: Ending) {
-        if let Ending::Closing { reason, .. } = &ending {
+        if let Ending::Closing { reason, why } = &ending {
             if self.version.is_v5() {
-                let disconnect = Disconnect { reason: *reason, properties: Properties::default() };
+                // A reason string is always allowed in DISCONNECT (MQTT-3.1.2-29 spares it).
+                let properties = Properties {
+                    reason_string: Some(why.clone()),
+                    ..Properties::default()
+                };
+                let disconnect = Disconnect {
+                    reason: *reason,
+                    properties,
+                };
                 self.send(&Packet::Disconnect(disconnect));
             }
         }
@@ -282,6 +316,20 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         }
         self.broker.detach(&client.session, self.conn_id);
         self.broker.metrics.client_disconnected();
+        if matches!(ending, Ending::Closing { .. }) {
+            self.linger().await;
+        }
+    }
+
+    /// Half-closes and reads what the client still sends, briefly, so closing with unread input
+    /// does not reset the connection and destroy the DISCONNECT just written.
+    async fn linger(&mut self) {
+        let _ = self.writer.shutdown().await;
+        let drain = async {
+            let mut scratch = [0u8; 4096];
+            while matches!(self.reader.read(&mut scratch).await, Ok(n) if n > 0) {}
+        };
+        let _ = tokio::time::timeout(LINGER, drain).await;
     }
 
     fn log_ending(&self, client: &Client, ending: &Ending) {
@@ -303,5 +351,8 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
 
 /// An ending for a protocol error with a message for the log.
 pub(crate) fn protocol_error(why: &str) -> Ending {
-    Ending::Closing { reason: ReasonCode::PROTOCOL_ERROR, why: format!("protocol error: {why}") }
+    Ending::Closing {
+        reason: ReasonCode::PROTOCOL_ERROR,
+        why: format!("protocol error: {why}"),
+    }
 }

@@ -3,12 +3,14 @@
 
 use std::time::Instant;
 
-use roost_proto::{encode_publish, publish_len, Packet, Properties, PubResponse, PublishRef, QoS, ReasonCode};
+use roost_proto::{
+    encode_publish, publish_len, Packet, Properties, PubResponse, PublishRef, QoS, ReasonCode,
+};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::{Client, Connection, WRITE_HIGH_WATER};
 use crate::metrics::Metrics;
-use crate::session::{Delivery, Stage};
+use crate::session::{Awaiting, Delivery};
 
 impl<S: AsyncRead + AsyncWrite> Connection<S> {
     /// Encodes queued deliveries while the window and the write buffer allow.
@@ -16,7 +18,11 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         if self.pending.len() >= WRITE_HIGH_WATER {
             return;
         }
-        let window = self.broker.config.inflight_window().min(usize::from(client.client_receive_max));
+        let window = self
+            .broker
+            .config
+            .inflight_window()
+            .min(usize::from(client.client_receive_max));
         let now = Instant::now();
         let session = client.session.clone();
         let mut state = session.lock();
@@ -27,11 +33,15 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         let metrics = &broker.metrics;
         let mut sent = 0u64;
         while self.pending.len() < WRITE_HIGH_WATER {
-            let Some(front) = state.queue.front() else { break };
+            let Some(front) = state.queue.front() else {
+                break;
+            };
             if front.qos != QoS::AtMostOnce && state.inflight.len() >= window {
                 break;
             }
-            let Some(delivery) = state.queue.pop() else { break };
+            let Some(delivery) = state.queue.pop() else {
+                break;
+            };
             if delivery.msg.is_expired(now) {
                 Metrics::add(&metrics.dropped_expired, 1);
                 continue;
@@ -73,7 +83,14 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
     }
 
     /// Encodes one PUBLISH, using (or creating) a topic alias when the client accepts them.
-    fn encode_delivery(&mut self, client: &mut Client, d: &Delivery, packet_id: Option<u16>, dup: bool, now: Instant) {
+    fn encode_delivery(
+        &mut self,
+        client: &mut Client,
+        d: &Delivery,
+        packet_id: Option<u16>,
+        dup: bool,
+        now: Instant,
+    ) {
         let msg = &d.msg;
         let (topic, topic_alias) = match client.outbound_aliases.get(&msg.topic) {
             Some(alias) => ("", Some(*alias)),
@@ -107,7 +124,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         let state = session.lock();
         for entry in state.inflight.entries() {
             match entry.stage {
-                Stage::AwaitPubComp => {
+                Awaiting::PubComp => {
                     let rel = PubResponse {
                         packet_id: entry.packet_id,
                         reason: ReasonCode::SUCCESS,
@@ -115,7 +132,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
                     };
                     self.send(&Packet::PubRel(rel));
                 }
-                Stage::AwaitPubAck | Stage::AwaitPubRec => {
+                Awaiting::PubAck | Awaiting::PubRec => {
                     self.encode_delivery(client, &entry.delivery, Some(entry.packet_id), true, now);
                 }
             }

@@ -2,8 +2,8 @@
 //! on subscribe as Retain Handling asks.
 
 use roost_proto::{
-    Packet, Properties, QoS, ReasonCode, RetainHandling, SubAck, Subscribe, SubscribeFilter, UnsubAck,
-    Unsubscribe,
+    Packet, Properties, QoS, ReasonCode, RetainHandling, SubAck, Subscribe, SubscribeFilter,
+    UnsubAck, Unsubscribe,
 };
 use tokio::io::{AsyncRead, AsyncWrite};
 
@@ -25,8 +25,16 @@ fn match_filter(filter: &str) -> &str {
 }
 
 impl<S: AsyncRead + AsyncWrite> Connection<S> {
-    pub(super) fn on_subscribe(&mut self, client: &mut Client, subscribe: Subscribe) -> Result<(), Ending> {
-        let sub_id = subscribe.properties.subscription_identifiers.first().copied();
+    pub(super) fn on_subscribe(
+        &mut self,
+        client: &mut Client,
+        subscribe: &Subscribe,
+    ) -> Result<(), Ending> {
+        let sub_id = subscribe
+            .properties
+            .subscription_identifiers
+            .first()
+            .copied();
         let mut reasons = Vec::with_capacity(subscribe.filters.len());
         for entry in &subscribe.filters {
             if is_shared(&entry.filter) && entry.options.no_local {
@@ -35,12 +43,21 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             }
             reasons.push(self.subscribe_one(client, entry, sub_id));
         }
-        let ack = SubAck { packet_id: subscribe.packet_id, reasons, properties: Properties::default() };
+        let ack = SubAck {
+            packet_id: subscribe.packet_id,
+            reasons,
+            properties: Properties::default(),
+        };
         self.send(&Packet::SubAck(ack));
         Ok(())
     }
 
-    fn subscribe_one(&mut self, client: &Client, entry: &SubscribeFilter, sub_id: Option<u32>) -> ReasonCode {
+    fn subscribe_one(
+        &mut self,
+        client: &Client,
+        entry: &SubscribeFilter,
+        sub_id: Option<u32>,
+    ) -> ReasonCode {
         let granted = entry.options.qos.min(self.listener.max_qos);
         let data = SubscriptionData {
             qos: granted,
@@ -66,26 +83,47 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
     fn queue_retained(&self, client: &Client, filter: &str, granted: QoS, sub_id: Option<u32>) {
         let policy = self.broker.enqueue_policy();
         let mut found = Vec::new();
-        self.broker.for_each_retained(filter, |msg| found.push(msg.clone()));
+        self.broker
+            .for_each_retained(filter, |msg| found.push(msg.clone()));
         for msg in found {
-            let qos = if self.broker.config.upgrade_outgoing_qos { granted } else { granted.min(msg.qos) };
+            let qos = if self.broker.config.upgrade_outgoing_qos {
+                granted
+            } else {
+                granted.min(msg.qos)
+            };
             let mut delivery = Delivery::new(msg, qos, true);
             delivery.sub_ids.extend(sub_id);
-            client.session.enqueue(delivery, policy, &self.broker.metrics);
+            client
+                .session
+                .enqueue(delivery, policy, &self.broker.metrics);
         }
     }
 
-    pub(super) fn on_unsubscribe(&mut self, client: &mut Client, unsubscribe: Unsubscribe) -> Result<(), Ending> {
+    pub(super) fn on_unsubscribe(
+        &mut self,
+        client: &mut Client,
+        unsubscribe: &Unsubscribe,
+    ) -> Result<(), Ending> {
         let reasons = unsubscribe
             .filters
             .iter()
-            .map(|filter| match self.broker.unsubscribe(&client.session, filter) {
-                true => ReasonCode::SUCCESS,
-                false => ReasonCode::NO_SUBSCRIPTION_EXISTED,
-            })
+            .map(
+                |filter| match self.broker.unsubscribe(&client.session, filter) {
+                    true => ReasonCode::SUCCESS,
+                    false => ReasonCode::NO_SUBSCRIPTION_EXISTED,
+                },
+            )
             .collect();
-        let reasons = if self.version.is_v5() { reasons } else { Vec::new() };
-        let ack = UnsubAck { packet_id: unsubscribe.packet_id, reasons, properties: Properties::default() };
+        let reasons = if self.version.is_v5() {
+            reasons
+        } else {
+            Vec::new()
+        };
+        let ack = UnsubAck {
+            packet_id: unsubscribe.packet_id,
+            reasons,
+            properties: Properties::default(),
+        };
         self.send(&Packet::UnsubAck(ack));
         Ok(())
     }

@@ -13,10 +13,14 @@ use crate::message::Message;
 /// Publishes `will` now, or after its delay if the session is not resumed by then. The delay is
 /// cut short by the session's own expiry (MQTT-3.1.3-9).
 pub(super) fn schedule(broker: &Arc<Broker>, client: &Client, will: Will) {
-    let delay = will.properties.will_delay_interval.unwrap_or(0).min(client.session_expiry);
+    let delay = will
+        .properties
+        .will_delay_interval
+        .unwrap_or(0)
+        .min(client.session_expiry);
     let origin = client.id.clone();
     if delay == 0 {
-        broker.publish(Arc::new(will_message(will, origin)));
+        broker.publish(&Arc::new(will_message(will, origin)));
         return;
     }
     let generation = client.session.lock().generation;
@@ -29,7 +33,7 @@ pub(super) fn schedule(broker: &Arc<Broker>, client: &Client, will: Will) {
             state.generation != generation || state.attached.is_some()
         };
         if !resumed {
-            broker.publish(Arc::new(will_message(will, origin)));
+            broker.publish(&Arc::new(will_message(will, origin)));
         }
     });
 }

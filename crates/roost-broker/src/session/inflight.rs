@@ -9,21 +9,23 @@ use std::collections::VecDeque;
 
 use super::Delivery;
 
-/// Where an outbound QoS 1/2 message stands.
+/// What an outbound QoS 1/2 message waits for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Stage {
+// The variants are the packet names the spec uses; the shared prefix is theirs.
+#[allow(clippy::enum_variant_names)]
+pub(crate) enum Awaiting {
     /// QoS 1 PUBLISH sent, waiting for PUBACK.
-    AwaitPubAck,
+    PubAck,
     /// QoS 2 PUBLISH sent, waiting for PUBREC.
-    AwaitPubRec,
+    PubRec,
     /// PUBREL sent, waiting for PUBCOMP.
-    AwaitPubComp,
+    PubComp,
 }
 
 #[derive(Debug)]
 pub(crate) struct InflightEntry {
     pub(crate) packet_id: u16,
-    pub(crate) stage: Stage,
+    pub(crate) stage: Awaiting,
     pub(crate) delivery: Delivery,
 }
 
@@ -36,7 +38,10 @@ pub(crate) struct Inflight {
 
 impl Default for Inflight {
     fn default() -> Self {
-        Inflight { entries: VecDeque::new(), next_id: 1 }
+        Inflight {
+            entries: VecDeque::new(),
+            next_id: 1,
+        }
     }
 }
 
@@ -70,20 +75,26 @@ impl Inflight {
             return Err(delivery);
         };
         let stage = match delivery.qos {
-            roost_proto::QoS::ExactlyOnce => Stage::AwaitPubRec,
-            _ => Stage::AwaitPubAck,
+            roost_proto::QoS::ExactlyOnce => Awaiting::PubRec,
+            _ => Awaiting::PubAck,
         };
-        self.entries.push_back(InflightEntry { packet_id, stage, delivery });
+        self.entries.push_back(InflightEntry {
+            packet_id,
+            stage,
+            delivery,
+        });
         Ok(packet_id)
     }
 
-    fn position(&self, packet_id: u16, stage: Stage) -> Option<usize> {
-        self.entries.iter().position(|e| e.packet_id == packet_id && e.stage == stage)
+    fn position(&self, packet_id: u16, stage: Awaiting) -> Option<usize> {
+        self.entries
+            .iter()
+            .position(|e| e.packet_id == packet_id && e.stage == stage)
     }
 
     /// PUBACK: the QoS 1 message is done. False when no such message was waiting.
     pub(crate) fn puback(&mut self, packet_id: u16) -> bool {
-        self.position(packet_id, Stage::AwaitPubAck)
+        self.position(packet_id, Awaiting::PubAck)
             .and_then(|i| self.entries.remove(i))
             .is_some()
     }
@@ -91,19 +102,19 @@ impl Inflight {
     /// PUBREC: the QoS 2 message moves to waiting for PUBCOMP; a failure reason ends it.
     /// Returns whether the identifier was known (a PUBREL is sent either way, as the spec asks).
     pub(crate) fn pubrec(&mut self, packet_id: u16, failed: bool) -> bool {
-        match self.position(packet_id, Stage::AwaitPubRec) {
+        match self.position(packet_id, Awaiting::PubRec) {
             Some(i) if failed => self.entries.remove(i).is_some(),
             Some(i) => {
-                self.entries[i].stage = Stage::AwaitPubComp;
+                self.entries[i].stage = Awaiting::PubComp;
                 true
             }
-            None => self.position(packet_id, Stage::AwaitPubComp).is_some(),
+            None => self.position(packet_id, Awaiting::PubComp).is_some(),
         }
     }
 
     /// PUBCOMP: the QoS 2 message is done.
     pub(crate) fn pubcomp(&mut self, packet_id: u16) -> bool {
-        self.position(packet_id, Stage::AwaitPubComp)
+        self.position(packet_id, Awaiting::PubComp)
             .and_then(|i| self.entries.remove(i))
             .is_some()
     }
@@ -122,7 +133,11 @@ mod tests {
     use std::sync::Arc;
 
     fn delivery(qos: QoS) -> Delivery {
-        Delivery::new(Arc::new(Message::internal("t", "x", qos, false)), qos, false)
+        Delivery::new(
+            Arc::new(Message::internal("t", "x", qos, false)),
+            qos,
+            false,
+        )
     }
 
     #[test]
@@ -133,7 +148,10 @@ mod tests {
         assert!(!w.pubcomp(id));
         assert!(w.puback(id));
         assert_eq!(w.len(), 0);
-        assert!(!w.puback(id), "a second PUBACK for the same id finds nothing");
+        assert!(
+            !w.puback(id),
+            "a second PUBACK for the same id finds nothing"
+        );
     }
 
     #[test]
@@ -151,7 +169,10 @@ mod tests {
     #[test]
     fn packet_ids_skip_those_in_use() {
         // MQTT-2.2.1-3: a new message never reuses an identifier still in flight.
-        let mut w = Inflight { entries: VecDeque::new(), next_id: u16::MAX };
+        let mut w = Inflight {
+            entries: VecDeque::new(),
+            next_id: u16::MAX,
+        };
         let a = w.insert(delivery(QoS::AtLeastOnce)).unwrap();
         assert_eq!(a, u16::MAX);
         let b = w.insert(delivery(QoS::AtLeastOnce)).unwrap();

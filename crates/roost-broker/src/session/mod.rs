@@ -20,7 +20,7 @@ use tokio::sync::{mpsc, Notify};
 use crate::message::Message;
 use crate::metrics::Metrics;
 
-pub(crate) use inflight::{Inflight, Stage};
+pub(crate) use inflight::{Awaiting, Inflight};
 pub(crate) use queue::{OutboundQueue, QueueLimits};
 
 /// One message on its way to one session, with what differs per subscriber.
@@ -37,7 +37,12 @@ pub(crate) struct Delivery {
 
 impl Delivery {
     pub(crate) fn new(msg: Arc<Message>, qos: QoS, retain: bool) -> Delivery {
-        Delivery { msg, qos, retain, sub_ids: Vec::new() }
+        Delivery {
+            msg,
+            qos,
+            retain,
+            sub_ids: Vec::new(),
+        }
     }
 }
 
@@ -121,8 +126,15 @@ pub struct Session {
 
 impl Session {
     pub(crate) fn new(client_id: Arc<str>, expiry_interval: u32) -> Session {
-        let state = SessionState { expiry_interval, ..SessionState::default() };
-        Session { client_id, state: Mutex::new(state), wake: Notify::new() }
+        let state = SessionState {
+            expiry_interval,
+            ..SessionState::default()
+        };
+        Session {
+            client_id,
+            state: Mutex::new(state),
+            wake: Notify::new(),
+        }
     }
 
     /// The client identifier.
@@ -133,7 +145,9 @@ impl Session {
     /// Locks the state. A poisoned lock (a panic elsewhere while holding it) still yields the
     /// state: every critical section leaves it consistent between statements that can panic.
     pub(crate) fn lock(&self) -> MutexGuard<'_, SessionState> {
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Resolves when a delivery was queued since the last wake-up.

@@ -30,15 +30,13 @@ pub(crate) struct OutboundQueue {
 }
 
 impl OutboundQueue {
-    pub(crate) fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.items.len()
     }
 
-    pub(crate) fn is_empty(&self) -> bool {
-        self.items.is_empty()
-    }
-
-    pub(crate) fn bytes(&self) -> usize {
+    #[cfg(test)]
+    fn bytes(&self) -> usize {
         self.bytes
     }
 
@@ -49,7 +47,11 @@ impl OutboundQueue {
 
     /// Appends `delivery`, making room by evicting the oldest QoS 0 message when a QoS 1/2 one
     /// arrives at a full queue. Returns how many messages were dropped (the new one or an old one).
-    pub(crate) fn push(&mut self, delivery: Delivery, limits: QueueLimits) -> Result<usize, QueueDrop> {
+    pub(crate) fn push(
+        &mut self,
+        delivery: Delivery,
+        limits: QueueLimits,
+    ) -> Result<usize, QueueDrop> {
         let size = delivery.msg.size();
         let mut evicted = 0;
         while self.is_full(limits, size) {
@@ -113,27 +115,42 @@ mod tests {
     use std::sync::Arc;
 
     fn delivery(qos: QoS, payload: &'static [u8]) -> Delivery {
-        Delivery::new(Arc::new(Message::internal("t", payload, qos, false)), qos, false)
+        Delivery::new(
+            Arc::new(Message::internal("t", payload, qos, false)),
+            qos,
+            false,
+        )
     }
 
     #[test]
     fn full_queue_refuses_new_qos0() {
         let mut q = OutboundQueue::default();
-        let limits = QueueLimits { max_messages: 2, max_bytes: 0 };
+        let limits = QueueLimits {
+            max_messages: 2,
+            max_bytes: 0,
+        };
         assert!(q.push(delivery(QoS::AtLeastOnce, b"a"), limits).is_ok());
         assert!(q.push(delivery(QoS::AtMostOnce, b"b"), limits).is_ok());
-        assert_eq!(q.push(delivery(QoS::AtMostOnce, b"c"), limits), Err(QueueDrop::Full));
+        assert_eq!(
+            q.push(delivery(QoS::AtMostOnce, b"c"), limits),
+            Err(QueueDrop::Full)
+        );
         assert_eq!(q.len(), 2);
     }
 
     #[test]
     fn full_queue_evicts_qos0_first_for_qos1() {
         let mut q = OutboundQueue::default();
-        let limits = QueueLimits { max_messages: 2, max_bytes: 0 };
+        let limits = QueueLimits {
+            max_messages: 2,
+            max_bytes: 0,
+        };
         q.push(delivery(QoS::AtMostOnce, b"a"), limits).unwrap();
         q.push(delivery(QoS::AtLeastOnce, b"b"), limits).unwrap();
         assert_eq!(q.push(delivery(QoS::AtLeastOnce, b"c"), limits), Ok(1));
-        let order: Vec<_> = std::iter::from_fn(|| q.pop()).map(|d| d.msg.payload.clone()).collect();
+        let order: Vec<_> = std::iter::from_fn(|| q.pop())
+            .map(|d| d.msg.payload.clone())
+            .collect();
         assert_eq!(order, vec![&b"b"[..], &b"c"[..]]);
         assert_eq!(q.bytes(), 0);
     }
@@ -141,18 +158,30 @@ mod tests {
     #[test]
     fn full_queue_of_qos1_drops_the_new_message() {
         let mut q = OutboundQueue::default();
-        let limits = QueueLimits { max_messages: 1, max_bytes: 0 };
+        let limits = QueueLimits {
+            max_messages: 1,
+            max_bytes: 0,
+        };
         q.push(delivery(QoS::AtLeastOnce, b"a"), limits).unwrap();
-        assert_eq!(q.push(delivery(QoS::ExactlyOnce, b"b"), limits), Err(QueueDrop::Full));
+        assert_eq!(
+            q.push(delivery(QoS::ExactlyOnce, b"b"), limits),
+            Err(QueueDrop::Full)
+        );
     }
 
     #[test]
     fn byte_limit_counts_topic_and_payload() {
         let mut q = OutboundQueue::default();
-        let limits = QueueLimits { max_messages: 0, max_bytes: 5 };
+        let limits = QueueLimits {
+            max_messages: 0,
+            max_bytes: 5,
+        };
         q.push(delivery(QoS::AtLeastOnce, b"abc"), limits).unwrap();
         assert_eq!(q.bytes(), 4);
-        assert_eq!(q.push(delivery(QoS::AtLeastOnce, b"xy"), limits), Err(QueueDrop::Full));
+        assert_eq!(
+            q.push(delivery(QoS::AtLeastOnce, b"xy"), limits),
+            Err(QueueDrop::Full)
+        );
         q.push(delivery(QoS::AtLeastOnce, b""), limits).unwrap();
     }
 }

@@ -1,7 +1,7 @@
 //! CONNACK (spec 3.1.1 §3.2, 5.0 §3.2) and the mapping between MQTT 5 reason codes and the MQTT 3.x
 //! return codes.
 //!
-//! [`Connack::reason`](crate::ConnAck::reason) is always an MQTT 5 reason code: the 3.x encoder
+//! [`ConnAck::reason`] is always an MQTT 5 reason code: the 3.x encoder
 //! turns it into a return code with [`connack_return_code`] and the 3.x decoder maps the return code
 //! back, so the broker decides once, in MQTT 5 terms, whatever version the client speaks.
 

@@ -2,8 +2,8 @@
 //! reason code and properties that may be left off.
 //!
 //! MQTT 5 lets the sender omit the reason code when it is Success and there are no properties, and
-//! the property length when there are no properties [MQTT-3.4.2-1 and the like]; the encoder always
-//! uses the shortest form, the decoder accepts all three. MQTT 3.x carries the identifier only.
+//! the property length when there are no properties (§3.4.2.1); the encoder always uses the
+//! shortest form, the decoder accepts all three. MQTT 3.x carries the identifier only.
 
 use crate::error::DecodeError;
 use crate::header::PacketType;
