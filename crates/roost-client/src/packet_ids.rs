@@ -1,0 +1,98 @@
+//! [`PacketIds`]: the packet identifiers of the client's unacknowledged requests.
+//!
+//! One set for PUBLISH (QoS 1 and 2), SUBSCRIBE and UNSUBSCRIBE, since the spec forbids reusing an
+//! identifier until its exchange is complete [MQTT-2.2.1-3]. A fixed 8 KiB bitmap: allocation and
+//! release cost no heap traffic, and identifiers rotate so a late acknowledgement of a finished
+//! exchange is unlikely to match a new one.
+
+/// Identifiers 1..=65535 in use; 0 is never handed out.
+pub(crate) struct PacketIds {
+    used: Box<[u64; 1024]>,
+    next: u16,
+    in_use: usize,
+}
+
+impl PacketIds {
+    pub(crate) fn new() -> Self {
+        PacketIds {
+            used: Box::new([0; 1024]),
+            next: 1,
+            in_use: 0,
+        }
+    }
+
+    /// A free identifier, now in use; `None` when all 65,535 are taken.
+    pub(crate) fn allocate(&mut self) -> Option<u16> {
+        if self.in_use == usize::from(u16::MAX) {
+            return None;
+        }
+        loop {
+            let id = self.next;
+            self.next = if id == u16::MAX { 1 } else { id + 1 };
+            if !self.is_used(id) {
+                self.set(id, true);
+                self.in_use += 1;
+                return Some(id);
+            }
+        }
+    }
+
+    /// Gives `id` back; releasing a free identifier does nothing.
+    pub(crate) fn release(&mut self, id: u16) {
+        if id != 0 && self.is_used(id) {
+            self.set(id, false);
+            self.in_use -= 1;
+        }
+    }
+
+    fn is_used(&self, id: u16) -> bool {
+        self.used[usize::from(id / 64)] & (1 << (id % 64)) != 0
+    }
+
+    fn set(&mut self, id: u16, used: bool) {
+        let word = &mut self.used[usize::from(id / 64)];
+        if used {
+            *word |= 1 << (id % 64);
+        } else {
+            *word &= !(1 << (id % 64));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_start_at_one_and_rotate() {
+        let mut ids = PacketIds::new();
+        assert_eq!(ids.allocate(), Some(1));
+        assert_eq!(ids.allocate(), Some(2));
+        ids.release(1);
+        assert_eq!(
+            ids.allocate(),
+            Some(3),
+            "a released id is not reused at once"
+        );
+    }
+
+    #[test]
+    fn all_65535_ids_then_none_then_the_released_one() {
+        let mut ids = PacketIds::new();
+        for expected in 1..=u16::MAX {
+            assert_eq!(ids.allocate(), Some(expected));
+        }
+        assert_eq!(ids.allocate(), None);
+        ids.release(777);
+        assert_eq!(ids.allocate(), Some(777));
+        assert_eq!(ids.allocate(), None);
+    }
+
+    #[test]
+    fn releasing_zero_or_a_free_id_changes_nothing() {
+        let mut ids = PacketIds::new();
+        ids.release(0);
+        ids.release(5);
+        assert_eq!(ids.in_use, 0);
+    }
+}
