@@ -25,6 +25,11 @@ use crate::session::{
 };
 use crate::topic_tree::TopicTree;
 
+/// Bytes of QoS 0 messages a connected client may have waiting: Mosquitto buffers these without
+/// a bound; Roost bounds them generously, so a burst to a healthy subscriber is not dropped while a
+/// stalled one cannot exhaust memory.
+const ONLINE_QOS0_BACKLOG: usize = 32 << 20;
+
 /// Subscriptions of every session.
 pub(crate) type Subscriptions = TopicTree<SessionRef, SubscriptionData>;
 
@@ -151,6 +156,7 @@ impl Broker {
             limits: QueueLimits {
                 max_messages: self.config.max_queued_messages,
                 max_bytes: self.config.max_queued_bytes,
+                online_qos0_bytes: ONLINE_QOS0_BACKLOG,
             },
             queue_qos0_offline: self.config.queue_qos0_messages,
         }

@@ -284,8 +284,8 @@ pub static DIRECTIVES: &[Directive] = &[
         "set_tcp_nodelay",
         Global,
         "true | false",
-        "false",
-        "Disable Nagle's algorithm on client sockets.",
+        "true",
+        "Disable Nagle's algorithm on client sockets (Roost batches its writes; Mosquitto defaults to false).",
         |s, v| s.config.set_tcp_nodelay = boolean(v)?
     ),
     directive!(

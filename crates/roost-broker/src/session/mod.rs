@@ -168,7 +168,7 @@ impl Session {
             Metrics::add(&metrics.dropped_offline_qos0, 1);
             return;
         }
-        match state.queue.push(delivery, policy.limits) {
+        match state.queue.push(delivery, policy.limits, online) {
             Ok(0) => {}
             Ok(evicted) => Metrics::add(&metrics.dropped_queue_full, evicted as u64),
             Err(_) => Metrics::add(&metrics.dropped_queue_full, 1),

@@ -19,6 +19,8 @@ pub(crate) enum QueueDrop {
 pub(crate) struct QueueLimits {
     pub(crate) max_messages: usize,
     pub(crate) max_bytes: usize,
+    /// Bytes of QoS 0 messages waiting for a connected client.
+    pub(crate) online_qos0_bytes: usize,
 }
 
 /// FIFO of deliveries with running totals, so limit checks are O(1).
@@ -27,6 +29,7 @@ pub(crate) struct OutboundQueue {
     items: VecDeque<Delivery>,
     bytes: usize,
     qos0: usize,
+    qos0_bytes: usize,
 }
 
 impl OutboundQueue {
@@ -40,22 +43,45 @@ impl OutboundQueue {
         self.bytes
     }
 
-    fn is_full(&self, limits: QueueLimits, extra: usize) -> bool {
-        (limits.max_messages > 0 && self.items.len() >= limits.max_messages)
-            || (limits.max_bytes > 0 && self.bytes + extra > limits.max_bytes)
+    /// Whether one more delivery of `size` bytes breaks a limit, and whether evicting QoS 0
+    /// messages could make room for it.
+    fn over_limit(
+        &self,
+        limits: QueueLimits,
+        qos0: bool,
+        online: bool,
+        size: usize,
+    ) -> Option<bool> {
+        let bytes_over = limits.max_bytes > 0 && self.bytes + size > limits.max_bytes;
+        if qos0 && online {
+            // Mosquitto's limits count QoS 1/2 only for a connected client; its QoS 0 backlog has
+            // a byte bound of its own.
+            let backlog_over = self.qos0_bytes + size > limits.online_qos0_bytes;
+            return (bytes_over || backlog_over).then_some(false);
+        }
+        let counted = if online {
+            self.items.len() - self.qos0
+        } else {
+            self.items.len()
+        };
+        let count_over = limits.max_messages > 0 && counted >= limits.max_messages;
+        (bytes_over || count_over).then_some(!qos0 && self.qos0 > 0 && (bytes_over || !online))
     }
 
     /// Appends `delivery`, making room by evicting the oldest QoS 0 message when a QoS 1/2 one
-    /// arrives at a full queue. Returns how many messages were dropped (the new one or an old one).
+    /// arrives at a full queue. Returns how many old messages were evicted, or `Err` when the new
+    /// one is dropped.
     pub(crate) fn push(
         &mut self,
         delivery: Delivery,
         limits: QueueLimits,
+        online: bool,
     ) -> Result<usize, QueueDrop> {
         let size = delivery.msg.size();
+        let qos0 = delivery.qos == QoS::AtMostOnce;
         let mut evicted = 0;
-        while self.is_full(limits, size) {
-            if delivery.qos == QoS::AtMostOnce || self.qos0 == 0 {
+        while let Some(evicting_helps) = self.over_limit(limits, qos0, online, size) {
+            if !evicting_helps {
                 return Err(QueueDrop::Full);
             }
             self.evict_oldest_qos0();
@@ -80,9 +106,11 @@ impl OutboundQueue {
         if added {
             self.bytes += size;
             self.qos0 += qos0;
+            self.qos0_bytes += size * qos0;
         } else {
             self.bytes -= size;
             self.qos0 -= qos0;
+            self.qos0_bytes -= size * qos0;
         }
     }
 
@@ -104,6 +132,7 @@ impl OutboundQueue {
         self.items.retain(|d| d.qos != QoS::AtMostOnce);
         self.bytes = self.items.iter().map(|d| d.msg.size()).sum();
         self.qos0 = 0;
+        self.qos0_bytes = 0;
         before - self.items.len()
     }
 }
@@ -128,11 +157,16 @@ mod tests {
         let limits = QueueLimits {
             max_messages: 2,
             max_bytes: 0,
+            online_qos0_bytes: 1 << 20,
         };
-        assert!(q.push(delivery(QoS::AtLeastOnce, b"a"), limits).is_ok());
-        assert!(q.push(delivery(QoS::AtMostOnce, b"b"), limits).is_ok());
+        assert!(q
+            .push(delivery(QoS::AtLeastOnce, b"a"), limits, false)
+            .is_ok());
+        assert!(q
+            .push(delivery(QoS::AtMostOnce, b"b"), limits, false)
+            .is_ok());
         assert_eq!(
-            q.push(delivery(QoS::AtMostOnce, b"c"), limits),
+            q.push(delivery(QoS::AtMostOnce, b"c"), limits, false),
             Err(QueueDrop::Full)
         );
         assert_eq!(q.len(), 2);
@@ -144,10 +178,16 @@ mod tests {
         let limits = QueueLimits {
             max_messages: 2,
             max_bytes: 0,
+            online_qos0_bytes: 1 << 20,
         };
-        q.push(delivery(QoS::AtMostOnce, b"a"), limits).unwrap();
-        q.push(delivery(QoS::AtLeastOnce, b"b"), limits).unwrap();
-        assert_eq!(q.push(delivery(QoS::AtLeastOnce, b"c"), limits), Ok(1));
+        q.push(delivery(QoS::AtMostOnce, b"a"), limits, false)
+            .unwrap();
+        q.push(delivery(QoS::AtLeastOnce, b"b"), limits, false)
+            .unwrap();
+        assert_eq!(
+            q.push(delivery(QoS::AtLeastOnce, b"c"), limits, false),
+            Ok(1)
+        );
         let order: Vec<_> = std::iter::from_fn(|| q.pop())
             .map(|d| d.msg.payload.clone())
             .collect();
@@ -161,12 +201,37 @@ mod tests {
         let limits = QueueLimits {
             max_messages: 1,
             max_bytes: 0,
+            online_qos0_bytes: 1 << 20,
         };
-        q.push(delivery(QoS::AtLeastOnce, b"a"), limits).unwrap();
+        q.push(delivery(QoS::AtLeastOnce, b"a"), limits, false)
+            .unwrap();
         assert_eq!(
-            q.push(delivery(QoS::ExactlyOnce, b"b"), limits),
+            q.push(delivery(QoS::ExactlyOnce, b"b"), limits, false),
             Err(QueueDrop::Full)
         );
+    }
+
+    #[test]
+    fn online_qos0_has_its_own_byte_bound() {
+        let mut q = OutboundQueue::default();
+        let limits = QueueLimits {
+            max_messages: 1,
+            max_bytes: 0,
+            online_qos0_bytes: 4,
+        };
+        q.push(delivery(QoS::AtLeastOnce, b"a"), limits, true)
+            .unwrap();
+        q.push(delivery(QoS::AtMostOnce, b"abc"), limits, true)
+            .unwrap();
+        assert_eq!(
+            q.push(delivery(QoS::AtMostOnce, b"x"), limits, true),
+            Err(QueueDrop::Full)
+        );
+        assert_eq!(
+            q.push(delivery(QoS::AtLeastOnce, b"b"), limits, true),
+            Err(QueueDrop::Full)
+        );
+        assert_eq!(q.len(), 2);
     }
 
     #[test]
@@ -175,13 +240,16 @@ mod tests {
         let limits = QueueLimits {
             max_messages: 0,
             max_bytes: 5,
+            online_qos0_bytes: 1 << 20,
         };
-        q.push(delivery(QoS::AtLeastOnce, b"abc"), limits).unwrap();
+        q.push(delivery(QoS::AtLeastOnce, b"abc"), limits, false)
+            .unwrap();
         assert_eq!(q.bytes(), 4);
         assert_eq!(
-            q.push(delivery(QoS::AtLeastOnce, b"xy"), limits),
+            q.push(delivery(QoS::AtLeastOnce, b"xy"), limits, false),
             Err(QueueDrop::Full)
         );
-        q.push(delivery(QoS::AtLeastOnce, b""), limits).unwrap();
+        q.push(delivery(QoS::AtLeastOnce, b""), limits, false)
+            .unwrap();
     }
 }
