@@ -99,6 +99,10 @@ class Broker:
 
     def start(self, port=None, timeout=10.0):
         """Start on `port` (or a free one) and wait until it accepts TCP."""
+        if not IS_MOSQUITTO and not os.access(ROOST_BIN, os.X_OK):
+            raise AssertionError(
+                f"ROOST_BIN {ROOST_BIN} is not an executable: build it (cargo build) or set "
+                f"ROOST_BIN, or run against Mosquitto with E2E_BROKER=mosquitto")
         for attempt in range(3):
             self.port = port or free_port()
             self.write_conf()
