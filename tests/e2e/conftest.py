@@ -7,7 +7,14 @@ import os
 import pytest
 
 import rawmqtt
-from harness import IS_MOSQUITTO, Broker, Client, MosquittoSub
+from harness import IS_MOSQUITTO, ROOST_BIN, Broker, Client, MosquittoSub
+
+
+def pytest_sessionstart(session):
+    if not IS_MOSQUITTO and not os.access(ROOST_BIN, os.X_OK):
+        raise pytest.UsageError(
+            f"ROOST_BIN {ROOST_BIN} is not an executable: build it (cargo build), point "
+            f"ROOST_BIN at it, or run against Mosquitto with E2E_BROKER=mosquitto")
 
 
 def pytest_collection_modifyitems(config, items):

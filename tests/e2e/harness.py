@@ -99,6 +99,10 @@ class Broker:
 
     def start(self, port=None, timeout=10.0):
         """Start on `port` (or a free one) and wait until it accepts TCP."""
+        if not IS_MOSQUITTO and not os.access(ROOST_BIN, os.X_OK):
+            raise AssertionError(
+                f"ROOST_BIN {ROOST_BIN} is not an executable: build it (cargo build) or set "
+                f"ROOST_BIN, or run against Mosquitto with E2E_BROKER=mosquitto")
         for attempt in range(3):
             self.port = port or free_port()
             self.write_conf()
@@ -513,3 +517,55 @@ class MosquittoSub:
                 self.proc.kill()
                 self.proc.wait(5)
         self._thread.join(5)
+
+
+# ---------------------------------------------------------------- background traffic
+
+class Traffic:
+    """Two paho clients (v3.1.1 and v5) publishing QoS 1 to each other in a background
+    thread. `check()` stops them and asserts every message arrived."""
+
+    def __init__(self, broker, make_client, interval=0.005):
+        self.a = make_client(broker, version=V311)
+        self.b = make_client(broker, version=V5)
+        self.a.ok()
+        self.b.ok()
+        base = unique_topic("traffic")
+        self.to_a, self.to_b = f"{base}/to-a", f"{base}/to-b"
+        self.a.subscribe(self.to_a, qos=1)
+        self.b.subscribe(self.to_b, qos=1)
+        self.interval = interval
+        self.sent = 0
+        self.error = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        try:
+            while not self._stop.is_set():
+                i = self.sent
+                self.a.publish(self.to_b, f"a{i}".encode(), qos=1, timeout=15)
+                self.b.publish(self.to_a, f"b{i}".encode(), qos=1, timeout=15)
+                self.sent = i + 1
+                time.sleep(self.interval)
+        except BaseException as e:  # reported by check()
+            self.error = e
+
+    def wait_sent(self, n, timeout=10.0):
+        wait_until(lambda: self.sent >= n or self.error, timeout, message=f"{n} sent")
+
+    def check(self, min_sent=10):
+        """Stop publishing; every message in both directions must have arrived."""
+        self._stop.set()
+        self._thread.join(20)
+        assert self.error is None, f"background publisher failed: {self.error!r}"
+        n = self.sent
+        assert n >= min_sent, f"only {n} background messages were sent"
+        got_b = {m.payload for m in self.b.wait_for(n, timeout=15)}
+        got_a = {m.payload for m in self.a.wait_for(n, timeout=15)}
+        missing = ({f"a{i}".encode() for i in range(n)} - got_b) | (
+            {f"b{i}".encode() for i in range(n)} - got_a)
+        assert not missing, f"background messages lost: {sorted(missing)[:10]}"
+        assert self.a.connected and self.b.connected
+        return n

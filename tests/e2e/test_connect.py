@@ -95,6 +95,18 @@ def test_v5_session_takeover_old_connection_gets_disconnect_0x8e(broker, raw):
     assert [(p.type, p.rc) for p in before_close] == [(R.DISCONNECT, 0x8E)]
 
 
+@pytest.mark.parametrize("version", [V311, V5], ids=VERSION_IDS)
+def test_paho_session_takeover_old_client_disconnected(broker, client, version):
+    b = broker()
+    cid = unique_id()
+    old = client(b, version=version, client_id=cid)
+    old.ok()
+    new = client(b, version=version, client_id=cid)
+    new.ok()
+    old.wait_disconnected(5)
+    assert new.connected
+
+
 @pytest.mark.roost_only  # as above: Mosquitto 2.0.11 sends no DISCONNECT 0x8E
 def test_v5_paho_session_takeover_old_client_gets_disconnect_0x8e(broker, client):
     b = broker()

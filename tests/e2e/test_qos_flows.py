@@ -127,9 +127,13 @@ def test_packet_ids_of_unacked_messages_are_distinct(broker, raw, connected, ver
 
 
 def _flood(connected, b, topic, n, qos=1):
+    """Publish n messages and return once the broker has acknowledged all of them."""
     pub = connected(b, version=V5)
-    for i in range(n):
-        pub.publish(topic, f"m{i:03d}".encode(), qos=qos, wait=False)
+    infos = [pub.publish(topic, f"m{i:03d}".encode(), qos=qos, wait=False)
+             for i in range(n)]
+    for info in infos:
+        info.wait_for_publish(15)
+        assert info.is_published()
     return pub
 
 
@@ -163,18 +167,20 @@ def test_inflight_window_all_messages_arrive_when_acked_one_by_one(broker, raw, 
     r = raw(b, version)
     r.connect(unique_id())
     r.subscribe([(topic, 1)])
-    pub = _flood(connected, b, topic, 100)
-    pub.wait_for(0)  # publishing has stopped once all PUBACKs are in
+    _flood(connected, b, topic, 100)  # publishing has stopped: all 100 acknowledged
     unacked = _publishes(r.read_all(2.0))
     assert len(unacked) == 20
     received = list(unacked)
     deadline = time.monotonic() + 30
-    while unacked and time.monotonic() < deadline:
-        p = unacked.pop(0)
-        r.send(R.puback(p.pid, version=version))
-        for q in _publishes(r.read_all(0.05 if len(received) < 100 else 0.3)):
-            received.append(q)
-            unacked.append(q)
+    while len(received) < 100 and time.monotonic() < deadline:
+        if unacked:
+            p = unacked.pop(0)
+            r.send(R.puback(p.pid, version=version))
+        more = _publishes(r.read_all(0.05 if unacked else 1.0))
+        if not more and not unacked:
+            break  # window empty and nothing more comes: the rest is stranded
+        received += more
+        unacked += more
         assert len(unacked) <= 20
     assert [p.payload for p in received] == [f"m{i:03d}".encode() for i in range(100)]
 
