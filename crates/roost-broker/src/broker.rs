@@ -11,9 +11,11 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuar
 use std::time::{Duration, Instant};
 
 use roost_proto::QoS;
+use std::net::SocketAddr;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::watch;
 
-use crate::config::Config;
+use crate::config::{Config, Listener};
 use crate::message::Message;
 use crate::metrics::Metrics;
 use crate::retained_tree::RetainedTree;
@@ -87,6 +89,15 @@ impl Broker {
     /// Time since the broker started.
     pub fn uptime(&self) -> Duration {
         self.started.elapsed()
+    }
+
+    /// Serves one client over any byte stream (TCP, TLS, WebSocket, or an in-memory pipe in
+    /// tests) with `listener`'s settings, until the connection ends.
+    pub async fn serve<S>(self: &Arc<Self>, listener: Arc<Listener>, stream: S, peer: SocketAddr)
+    where
+        S: AsyncRead + AsyncWrite + Send + 'static,
+    {
+        crate::connection::serve(self.clone(), listener, stream, peer).await;
     }
 
     /// Tells every connection to close (MQTT 5 clients get DISCONNECT 0x8B).

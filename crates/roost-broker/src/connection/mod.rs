@@ -290,6 +290,13 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
     /// Sends DISCONNECT (MQTT 5) when the broker ends the connection, flushes, publishes the will
     /// if the ending calls for it, and detaches from the session.
     async fn finish(mut self, mut client: Client, ending: Ending) {
+        if ending == Ending::TimedOut && self.version.is_v5() {
+            let disconnect = Disconnect {
+                reason: ReasonCode::KEEP_ALIVE_TIMEOUT,
+                properties: Properties::default(),
+            };
+            self.send(&Packet::Disconnect(disconnect));
+        }
         if let Ending::Closing { reason, why } = &ending {
             if self.version.is_v5() {
                 // A reason string is always allowed in DISCONNECT (MQTT-3.1.2-29 spares it).

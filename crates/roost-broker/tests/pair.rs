@@ -1,0 +1,256 @@
+//! Broker and client connected by an in-memory pipe with the clock paused: the session and QoS
+//! rules that depend on time (keep-alive, will delay, session expiry) and on acknowledgements (the
+//! in-flight window), checked deterministically — no sockets, no real sleeps.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use roost_broker::config::Listener;
+use roost_broker::{Broker, Config};
+use roost_proto::{
+    decode, encode, Connect, Packet, Properties, ProtocolVersion, PubResponse, Publish, QoS,
+    ReasonCode, Subscribe, SubscribeFilter, SubscriptionOptions, Will,
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
+use tokio::time::timeout;
+
+struct Peer {
+    io: DuplexStream,
+    buf: BytesMut,
+    version: ProtocolVersion,
+}
+
+impl Peer {
+    fn open(broker: &Arc<Broker>, version: ProtocolVersion) -> Peer {
+        let (client, server) = tokio::io::duplex(1 << 16);
+        let broker = broker.clone();
+        let peer: SocketAddr = "127.0.0.1:40000".parse().unwrap();
+        let listener = Arc::new(Listener::new("127.0.0.1:1883".parse().unwrap()));
+        tokio::spawn(async move { broker.serve(listener, server, peer).await });
+        Peer {
+            io: client,
+            buf: BytesMut::new(),
+            version,
+        }
+    }
+
+    async fn send(&mut self, packet: Packet) {
+        let mut out = BytesMut::new();
+        encode(&packet, self.version, &mut out);
+        self.io.write_all(&out).await.unwrap();
+    }
+
+    /// The next packet, or `None` once the broker closed the pipe.
+    async fn recv(&mut self) -> Option<Packet> {
+        loop {
+            if let Some(p) = decode(&mut self.buf, self.version, u32::MAX).unwrap() {
+                return Some(p);
+            }
+            if self.io.read_buf(&mut self.buf).await.unwrap() == 0 {
+                return None;
+            }
+        }
+    }
+
+    async fn connect(
+        &mut self,
+        id: &str,
+        clean: bool,
+        keep_alive: u16,
+        properties: Properties,
+        will: Option<Will>,
+    ) -> bool {
+        let connect = Connect {
+            protocol: self.version,
+            clean_start: clean,
+            keep_alive,
+            client_id: id.to_string(),
+            will,
+            username: None,
+            password: None,
+            properties,
+        };
+        self.send(Packet::Connect(Box::new(connect))).await;
+        match self.recv().await {
+            Some(Packet::ConnAck(ack)) if ack.reason == ReasonCode::SUCCESS => ack.session_present,
+            other => panic!("expected a successful CONNACK, got {other:?}"),
+        }
+    }
+
+    async fn subscribe(&mut self, filter: &str, qos: QoS) {
+        let options = SubscriptionOptions {
+            qos,
+            ..SubscriptionOptions::default()
+        };
+        let filters = vec![SubscribeFilter {
+            filter: filter.to_string(),
+            options,
+        }];
+        self.send(Packet::Subscribe(Subscribe {
+            packet_id: 1,
+            filters,
+            properties: Properties::default(),
+        }))
+        .await;
+        assert!(matches!(self.recv().await, Some(Packet::SubAck(_))));
+    }
+}
+
+fn expiry(secs: u32) -> Properties {
+    Properties {
+        session_expiry_interval: Some(secs),
+        ..Properties::default()
+    }
+}
+
+fn publish(topic: &str, payload: &'static str, qos: QoS, packet_id: Option<u16>) -> Packet {
+    Packet::Publish(Publish {
+        dup: false,
+        qos,
+        retain: false,
+        topic: topic.to_string(),
+        packet_id,
+        payload: Bytes::from_static(payload.as_bytes()),
+        properties: Properties::default(),
+    })
+}
+
+#[tokio::test(start_paused = true)]
+async fn keep_alive_is_enforced_at_one_and_a_half_times() {
+    let broker = Broker::new(Config::default());
+    let mut peer = Peer::open(&broker, ProtocolVersion::V5);
+    peer.connect("ka", true, 10, Properties::default(), None)
+        .await;
+    assert!(
+        timeout(Duration::from_millis(14_900), peer.recv())
+            .await
+            .is_err(),
+        "closed before 1.5 × keep-alive"
+    );
+    match timeout(Duration::from_millis(200), peer.recv()).await {
+        Ok(Some(Packet::Disconnect(d))) => assert_eq!(d.reason, ReasonCode::KEEP_ALIVE_TIMEOUT),
+        other => panic!("expected DISCONNECT 0x8D at 15 s, got {other:?}"),
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn will_waits_for_its_delay_and_is_cancelled_by_a_reconnect() {
+    let broker = Broker::new(Config::default());
+    let mut watcher = Peer::open(&broker, ProtocolVersion::V5);
+    watcher
+        .connect("watcher", true, 0, Properties::default(), None)
+        .await;
+    watcher.subscribe("wills/#", QoS::AtMostOnce).await;
+    let will = Will {
+        topic: "wills/a".into(),
+        payload: Bytes::from_static(b"gone"),
+        qos: QoS::AtMostOnce,
+        retain: false,
+        properties: Properties {
+            will_delay_interval: Some(5),
+            ..Properties::default()
+        },
+    };
+    for round in 0..2 {
+        let mut a = Peer::open(&broker, ProtocolVersion::V5);
+        a.connect("a", false, 0, expiry(100), Some(will.clone()))
+            .await;
+        drop(a); // the socket goes away without DISCONNECT
+        if round == 0 {
+            // Back within the delay: the session resumes and the will is not sent (MQTT-3.1.3-9).
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            continue;
+        }
+        assert!(
+            timeout(Duration::from_millis(4_900), watcher.recv())
+                .await
+                .is_err(),
+            "will sent before its delay"
+        );
+        match timeout(Duration::from_millis(200), watcher.recv()).await {
+            Ok(Some(Packet::Publish(p))) => assert_eq!(
+                (p.topic.as_str(), &p.payload[..]),
+                ("wills/a", &b"gone"[..])
+            ),
+            other => panic!("expected the will at 5 s, got {other:?}"),
+        }
+    }
+    assert!(
+        timeout(Duration::from_secs(10), watcher.recv())
+            .await
+            .is_err(),
+        "the cancelled will came late"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn session_expires_after_its_interval() {
+    let broker = Broker::new(Config::default());
+    let mut a = Peer::open(&broker, ProtocolVersion::V5);
+    assert!(!a.connect("exp", false, 0, expiry(10), None).await);
+    drop(a);
+    tokio::time::sleep(Duration::from_secs(9)).await;
+    let mut a = Peer::open(&broker, ProtocolVersion::V5);
+    assert!(
+        a.connect("exp", false, 0, expiry(10), None).await,
+        "session gone before its expiry"
+    );
+    drop(a);
+    tokio::time::sleep(Duration::from_secs(11)).await;
+    let mut a = Peer::open(&broker, ProtocolVersion::V5);
+    assert!(
+        !a.connect("exp", false, 0, expiry(10), None).await,
+        "session kept past its expiry"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn inflight_window_holds_the_rest_until_acknowledged() {
+    let config = Config {
+        max_inflight_messages: 2,
+        ..Config::default()
+    };
+    let broker = Broker::new(config);
+    let mut sub = Peer::open(&broker, ProtocolVersion::V3_1_1);
+    sub.connect("sub", true, 0, Properties::default(), None)
+        .await;
+    sub.subscribe("w", QoS::AtLeastOnce).await;
+    let mut publisher = Peer::open(&broker, ProtocolVersion::V3_1_1);
+    publisher
+        .connect("pub", true, 0, Properties::default(), None)
+        .await;
+    for id in 1..=5 {
+        publisher
+            .send(publish("w", "m", QoS::AtLeastOnce, Some(id)))
+            .await;
+        assert!(matches!(publisher.recv().await, Some(Packet::PubAck(_))));
+    }
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        match sub.recv().await {
+            Some(Packet::Publish(p)) => ids.push(p.packet_id.unwrap()),
+            other => panic!("expected PUBLISH, got {other:?}"),
+        }
+    }
+    assert!(
+        timeout(Duration::from_secs(5), sub.recv()).await.is_err(),
+        "more than the window was sent"
+    );
+    // Each acknowledgement frees one slot, and the publisher is long done (MQTT-4.9.0-2 spirit).
+    for _ in 0..3 {
+        let id = ids.remove(0);
+        sub.send(Packet::PubAck(PubResponse {
+            packet_id: id,
+            reason: ReasonCode::SUCCESS,
+            properties: Properties::default(),
+        }))
+        .await;
+        match sub.recv().await {
+            Some(Packet::Publish(p)) => ids.push(p.packet_id.unwrap()),
+            other => panic!("expected the next queued PUBLISH, got {other:?}"),
+        }
+    }
+    assert_eq!(ids.len(), 2);
+}

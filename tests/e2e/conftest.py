@@ -1,0 +1,105 @@
+"""Fixtures: `broker(**directives)` starts a broker; `client`, `raw` and `mosq_sub`
+make clients that are always closed at teardown. A failing test prints the broker log.
+"""
+
+import os
+
+import pytest
+
+import rawmqtt
+from harness import IS_MOSQUITTO, Broker, Client, MosquittoSub
+
+
+def pytest_collection_modifyitems(config, items):
+    # E2E_RUN_ROOST_ONLY=1 runs them against Mosquitto anyway, to see how it differs.
+    if not IS_MOSQUITTO or os.environ.get("E2E_RUN_ROOST_ONLY") == "1":
+        return
+    skip = pytest.mark.skip(reason="roost_only: Mosquitto is known to differ here")
+    for item in items:
+        if "roost_only" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, "rep_" + rep.when, rep)
+
+
+@pytest.fixture
+def broker(tmp_path, request):
+    """Factory: `broker(max_inflight_messages=5)` starts a broker with those
+    mosquitto.conf directives (a list value repeats the directive) and returns it."""
+    started = []
+
+    def start(**directives):
+        b = Broker(tmp_path / f"broker{len(started)}", directives)
+        started.append(b)
+        return b.start()
+
+    yield start
+    rep = getattr(request.node, "rep_call", None)
+    for b in started:
+        b.kill()
+        if rep is not None and rep.failed:
+            print(f"----- broker log ({b.kind}, port {b.port}) -----")
+            print(b.log_text()[-20000:])
+
+
+@pytest.fixture
+def client():
+    """Factory: `client(b, version=V5, client_id=..., clean=..., manual_ack=..., will=...)`
+    returns an unconnected paho wrapper; call `.connect()` or `.ok()`."""
+    made = []
+
+    def make(b, **kw):
+        c = Client(b, **kw)
+        made.append(c)
+        return c
+
+    yield make
+    for c in made:
+        c.close()
+
+
+@pytest.fixture
+def connected(client):
+    """Factory: a paho client already connected successfully."""
+
+    def make(b, **kw):
+        connect_kw = {k: kw.pop(k) for k in ("properties", "clean_start") if k in kw}
+        c = client(b, **kw)
+        c.ok(**connect_kw)
+        return c
+
+    return make
+
+
+@pytest.fixture
+def raw():
+    """Factory: `raw(b, version=rawmqtt.V5)` opens a raw TCP connection."""
+    made = []
+
+    def make(b, version=rawmqtt.V311, timeout=5.0):
+        r = rawmqtt.RawClient(b.port, b.host, version, timeout)
+        made.append(r)
+        return r
+
+    yield make
+    for r in made:
+        r.close()
+
+
+@pytest.fixture
+def mosq_sub():
+    made = []
+
+    def make(b, topics, **kw):
+        s = MosquittoSub(b, topics, **kw)
+        made.append(s)
+        return s
+
+    yield make
+    for s in made:
+        s.stop()
