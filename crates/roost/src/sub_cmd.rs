@@ -107,39 +107,41 @@ pub(crate) fn run(args: &SubArgs) -> anyhow::Result<ExitCode> {
         Err(error) => return Ok(report_usage("sub", &error, args.client.quiet)),
     };
     let runtime = client_args::runtime()?;
-    runtime.block_on(async {
-        // Like `mosquitto_sub`, the -W clock starts before connecting.
-        let deadline = args
-            .timeout
-            .map(|secs| Instant::now() + Duration::from_secs(secs));
-        let session = subscribe_and_print(args, qos, options);
-        let outcome = match deadline {
-            Some(deadline) => tokio::time::timeout_at(deadline, session).await,
-            None => Ok(session.await),
-        };
-        Ok(match outcome {
-            Ok(code) => code,
-            Err(_) => {
-                if !args.client.quiet {
-                    eprintln!("Timed out");
-                }
-                ExitCode::from(TIMED_OUT)
-            }
-        })
-    })
+    // Like `mosquitto_sub`, the -W clock starts before connecting.
+    let deadline = args
+        .timeout
+        .map(|secs| Instant::now() + Duration::from_secs(secs));
+    Ok(runtime.block_on(subscribe_and_print(args, qos, options, deadline)))
+}
+
+/// `future`'s output, or `None` if `deadline` passes first.
+async fn within<F: std::future::Future>(deadline: Option<Instant>, future: F) -> Option<F::Output> {
+    match deadline {
+        Some(deadline) => tokio::time::timeout_at(deadline, future).await.ok(),
+        None => Some(future.await),
+    }
+}
+
+/// Reports `-W` running out and returns exit code 27.
+fn timed_out(args: &SubArgs) -> ExitCode {
+    if !args.client.quiet {
+        eprintln!("Timed out");
+    }
+    ExitCode::from(TIMED_OUT)
 }
 
 async fn subscribe_and_print(
     args: &SubArgs,
     qos: QoS,
     options: roost_client::ClientOptions,
+    deadline: Option<Instant>,
 ) -> ExitCode {
-    let (client, _connected, mut incoming) =
-        match client_args::connect(&args.client, options, None).await {
-            Ok(connected) => connected,
-            Err(code) => return code,
-        };
-    // Dropping `client` on any early return closes the session with DISCONNECT.
+    let connecting = client_args::connect(&args.client, options, None);
+    let (client, _connected, mut incoming) = match within(deadline, connecting).await {
+        Some(Ok(connected)) => connected,
+        Some(Err(code)) => return code,
+        None => return timed_out(args),
+    };
     let filters = args
         .topics
         .iter()
@@ -151,9 +153,14 @@ async fn subscribe_and_print(
             },
         })
         .collect();
-    let suback = match client.subscribe(filters, Properties::default()).await {
-        Ok(suback) => suback,
-        Err(error) => return lost(args, &error),
+    let subscribing = client.subscribe(filters, Properties::default());
+    let suback = match within(deadline, subscribing).await {
+        Some(Ok(suback)) => suback,
+        Some(Err(error)) => return lost(args, &error),
+        None => {
+            say_goodbye(&client).await;
+            return timed_out(args);
+        }
     };
     if args.client.debug {
         let granted: Vec<String> = suback.reasons.iter().map(|r| r.0.to_string()).collect();
@@ -186,10 +193,17 @@ async fn subscribe_and_print(
         printed: 0,
         removals: VecDeque::new(),
     };
+    let far = Instant::now() + Duration::from_secs(86_400 * 365);
     loop {
         let message = tokio::select! {
             message = incoming.recv() => message,
             () = client_args::interrupted() => break,
+            () = tokio::time::sleep_until(deadline.unwrap_or(far)), if deadline.is_some() => {
+                // As `mosquitto_sub`: disconnect cleanly (no will), then report.
+                let _ = printer.finish().await;
+                say_goodbye(&client).await;
+                return timed_out(args);
+            }
         };
         let Some(message) = message else {
             let error = match incoming.close_cause() {

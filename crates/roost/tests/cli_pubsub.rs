@@ -511,7 +511,7 @@ fn usage_errors_read_like_mosquitto() {
 }
 
 #[test]
-fn will_is_published_when_roost_sub_is_killed() {
+fn will_is_published_when_roost_sub_is_killed_not_when_it_times_out() {
     let Some(broker) = Mosquitto::start() else {
         return;
     };
@@ -531,6 +531,26 @@ fn will_is_published_when_roost_sub_is_killed() {
         "10",
     ]));
     watcher.wait_subscribed();
+    // Running out of -W is a clean exit: DISCONNECT, so no will.
+    let polite = run(
+        roost(&[
+            "sub",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &p,
+            "-t",
+            "nothing",
+            "-W",
+            "1",
+            "--will-topic",
+            "will/polite",
+            "--will-payload",
+            "not sent",
+        ]),
+        b"",
+    );
+    assert_eq!(polite.status.code(), Some(27));
     let doomed = Subscriber::spawn(roost(&[
         "sub",
         "-h",
