@@ -80,6 +80,7 @@ where
         incoming: message_tx,
         hook: options.packet_hook.clone(),
         cause: Arc::clone(&cause),
+        spare: Vec::new(),
     };
     tokio::spawn(event_loop.run());
     Ok((

@@ -33,6 +33,8 @@ const BACKLOG: usize = 64;
 const WRITE_HIGH_WATER: usize = 256 * 1024;
 /// Publishes waiting for the in-flight window above which the task stops taking commands.
 const MAX_WAITING: usize = 1024;
+/// Commands run back to back before the loop writes and reads again.
+const COMMAND_BATCH: usize = 64;
 /// How long a closing client may spend writing its last packets.
 const CLOSE_GRACE: Duration = Duration::from_secs(5);
 /// Socket read size.
@@ -78,6 +80,8 @@ pub(crate) struct EventLoop<S> {
     pub(crate) incoming: mpsc::Sender<Message>,
     pub(crate) hook: Option<PacketHook>,
     pub(crate) cause: Arc<OnceLock<CloseCause>>,
+    /// The outbox being encoded, kept for reuse.
+    pub(crate) spare: Vec<crate::outbound::Outgoing>,
 }
 
 /// Bytes for the socket, and the QoS 0 publishes waiting for theirs to be written.
@@ -225,13 +229,11 @@ impl<S: AsyncRead + AsyncWrite + Send + 'static> EventLoop<S> {
                 }
                 command = self.commands.recv(), if can_take => {
                     match command {
-                        Some(command) => match self.session.command(command) {
-                            Control::Continue => {}
-                            Control::Disconnect(reply) => {
-                                return Ending::after_drain(CloseCause::ClientDisconnect, Some(reply));
+                        Some(command) => {
+                            if let Some(end) = self.run_commands(command) {
+                                return end;
                             }
-                            Control::Abort => return Ending::now(CloseCause::Aborted),
-                        },
+                        }
                         None => {
                             commands_closed = true;
                             if self.incoming.is_closed() {
@@ -257,6 +259,30 @@ impl<S: AsyncRead + AsyncWrite + Send + 'static> EventLoop<S> {
                 }
             }
         }
+    }
+
+    /// Runs `first` and then the commands already waiting, up to [`COMMAND_BATCH`], so a burst
+    /// of requests goes out in one write.
+    fn run_commands(&mut self, first: Command) -> Option<Ending> {
+        let mut next = Some(first);
+        let mut ran = 0;
+        while let Some(command) = next.take() {
+            match self.session.command(command) {
+                Control::Continue => {}
+                Control::Disconnect(reply) => {
+                    return Some(Ending::after_drain(
+                        CloseCause::ClientDisconnect,
+                        Some(reply),
+                    ));
+                }
+                Control::Abort => return Some(Ending::now(CloseCause::Aborted)),
+            }
+            ran += 1;
+            if ran < COMMAND_BATCH && self.session.waiting() < MAX_WAITING {
+                next = self.commands.try_recv().ok();
+            }
+        }
+        None
     }
 
     /// Every `Client` and the `Incoming` are gone: disconnect normally.
@@ -314,7 +340,9 @@ impl<S: AsyncRead + AsyncWrite + Send + 'static> EventLoop<S> {
             return;
         }
         let now = Instant::now();
-        for outgoing in std::mem::take(&mut self.session.outbox) {
+        // Swap buffers rather than take one, so neither is reallocated per event.
+        std::mem::swap(&mut self.session.outbox, &mut self.spare);
+        for outgoing in self.spare.drain(..) {
             if let Some(hook) = &self.hook {
                 hook(Direction::Sent, &outgoing.packet);
             }

@@ -10,6 +10,7 @@ use std::collections::{HashMap, HashSet};
 use roost_proto::{Packet, ProtocolVersion, PubResponse, Publish, QoS, ReasonCode};
 
 use crate::incoming::Message;
+use crate::outbound::Outgoing;
 
 /// The broker broke the protocol; the client closes with this reason.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,17 +46,17 @@ impl Inbound {
     pub(crate) fn publish(
         &mut self,
         publish: Publish,
-        out: &mut Vec<Packet>,
+        out: &mut Vec<Outgoing>,
     ) -> Result<Option<Message>, Violation> {
         let topic = self.resolve_topic(&publish)?;
         let deliver = match (publish.qos, publish.packet_id) {
             (QoS::AtMostOnce, _) => true,
             (QoS::AtLeastOnce, Some(id)) => {
-                out.push(Packet::PubAck(response(id, ReasonCode::SUCCESS)));
+                out.push(Packet::PubAck(response(id, ReasonCode::SUCCESS)).into());
                 true
             }
             (QoS::ExactlyOnce, Some(id)) => {
-                out.push(Packet::PubRec(response(id, ReasonCode::SUCCESS)));
+                out.push(Packet::PubRec(response(id, ReasonCode::SUCCESS)).into());
                 self.awaiting_release.insert(id)
             }
             (_, None) => {
@@ -76,13 +77,13 @@ impl Inbound {
     }
 
     /// Handles PUBREL: ends the QoS 2 exchange with PUBCOMP.
-    pub(crate) fn pubrel(&mut self, rel: &PubResponse, out: &mut Vec<Packet>) {
+    pub(crate) fn pubrel(&mut self, rel: &PubResponse, out: &mut Vec<Outgoing>) {
         let reason = if self.awaiting_release.remove(&rel.packet_id) || !self.version.is_v5() {
             ReasonCode::SUCCESS
         } else {
             ReasonCode::PACKET_IDENTIFIER_NOT_FOUND
         };
-        out.push(Packet::PubComp(response(rel.packet_id, reason)));
+        out.push(Packet::PubComp(response(rel.packet_id, reason)).into());
     }
 
     fn resolve_topic(&mut self, publish: &Publish) -> Result<String, Violation> {
@@ -121,6 +122,10 @@ mod tests {
     use bytes::Bytes;
     use roost_proto::Properties;
 
+    fn packets(out: &[Outgoing]) -> Vec<&Packet> {
+        out.iter().map(|o| &o.packet).collect()
+    }
+
     fn publish(qos: QoS, id: Option<u16>, topic: &str, alias: Option<u16>) -> Publish {
         Publish {
             dup: false,
@@ -143,7 +148,7 @@ mod tests {
         let msg = inbound.publish(publish(QoS::AtLeastOnce, Some(7), "a", None), &mut out);
         assert!(matches!(msg, Ok(Some(ref m)) if m.topic == "a"));
         assert!(matches!(
-            out[..],
+            packets(&out)[..],
             [Packet::PubAck(PubResponse { packet_id: 7, .. })]
         ));
     }
@@ -161,7 +166,7 @@ mod tests {
         out.clear();
         inbound.pubrel(&response(3, ReasonCode::SUCCESS), &mut out);
         assert!(matches!(
-            out[..],
+            packets(&out)[..],
             [Packet::PubComp(PubResponse {
                 packet_id: 3,
                 reason: ReasonCode::SUCCESS,
@@ -181,7 +186,7 @@ mod tests {
         let mut out = Vec::new();
         inbound.pubrel(&response(9, ReasonCode::SUCCESS), &mut out);
         assert!(matches!(
-            out[..],
+            packets(&out)[..],
             [Packet::PubComp(PubResponse {
                 reason: ReasonCode::PACKET_IDENTIFIER_NOT_FOUND,
                 ..

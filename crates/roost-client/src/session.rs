@@ -202,11 +202,10 @@ impl Session {
 
     /// Handles a packet from the broker: returns a message to deliver, or why the session ends.
     pub(crate) fn packet(&mut self, packet: Packet) -> Result<Option<Message>, CloseCause> {
-        let mut acks = Vec::new();
         let result = match packet {
-            Packet::Publish(publish) => self.inbound.publish(publish, &mut acks),
+            Packet::Publish(publish) => self.inbound.publish(publish, &mut self.outbox),
             Packet::PubRel(rel) => {
-                self.inbound.pubrel(&rel, &mut acks);
+                self.inbound.pubrel(&rel, &mut self.outbox);
                 Ok(None)
             }
             Packet::PubAck(ack) => {
@@ -249,7 +248,6 @@ impl Session {
                 what: "the broker sent a packet only a client may send, or a second CONNACK",
             }),
         };
-        self.outbox.extend(acks.into_iter().map(Outgoing::from));
         result.map_err(|violation| self.violation(violation))
     }
 

@@ -1,7 +1,10 @@
 //! The `roost` binary: parses the command line and hands each subcommand to the library crates.
 
 mod broker_cmd;
+mod client_args;
 mod logging;
+mod pub_cmd;
+mod sub_cmd;
 
 use std::process::ExitCode;
 
@@ -19,12 +22,18 @@ struct Cli {
 enum Command {
     /// Run the MQTT broker (like `mosquitto`).
     Broker(broker_cmd::BrokerArgs),
+    /// Publish a message (like `mosquitto_pub`).
+    Pub(pub_cmd::PubArgs),
+    /// Subscribe and print messages (like `mosquitto_sub`).
+    Sub(sub_cmd::SubArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Broker(args) => broker_cmd::run(&args),
+        Command::Pub(args) => pub_cmd::run(&args),
+        Command::Sub(args) => sub_cmd::run(&args),
     };
     match result {
         Ok(code) => code,

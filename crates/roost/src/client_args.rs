@@ -1,0 +1,532 @@
+//! What `roost pub` and `roost sub` share: the connection flags of `mosquitto_pub` and
+//! `mosquitto_sub` (same letters, meanings and defaults), their checks with Mosquitto's error
+//! sentences, the `-d` packet trace in Mosquitto's words, and connecting with Mosquitto's
+//! error messages and exit codes.
+//!
+//! Like Mosquitto's tools, `-h` is the host and `-V` the protocol version; help is `--help` only.
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use clap::{ArgAction, Args};
+use roost_client::{
+    connack_exit_code, connack_text, Client, ClientError, ClientOptions, Connected, Direction,
+    Incoming, Packet, PacketHook, Properties, ProtocolVersion, QoS, Will,
+};
+
+/// The connection flags common to `roost pub` and `roost sub`.
+#[derive(Debug, Args)]
+pub(crate) struct ClientArgs {
+    /// MQTT host to connect to.
+    #[arg(short = 'h', long = "host", default_value = "localhost")]
+    pub(crate) host: String,
+    /// Network port to connect to.
+    #[arg(short = 'p', long = "port", default_value_t = 1883)]
+    pub(crate) port: u16,
+    /// Id to use for this client (default: empty, so the broker assigns one; `mosq-...` for 3.1).
+    #[arg(short = 'i', long = "id")]
+    pub(crate) id: Option<String>,
+    /// Use id_prefix followed by the process id as the client id.
+    #[arg(short = 'I', long = "id-prefix", value_name = "ID_PREFIX")]
+    pub(crate) id_prefix: Option<String>,
+    /// Keep alive in seconds for this client (5..=65535).
+    #[arg(short = 'k', long = "keepalive", default_value_t = 60)]
+    pub(crate) keepalive: u32,
+    /// Quality of service level to use (0, 1 or 2).
+    #[arg(short = 'q', long = "qos", default_value_t = 0)]
+    pub(crate) qos: u8,
+    /// Username to connect with.
+    #[arg(short = 'u', long = "username")]
+    pub(crate) username: Option<String>,
+    /// Password to connect with.
+    #[arg(short = 'P', long = "pw")]
+    pub(crate) password: Option<String>,
+    /// MQTT protocol version: mqttv5, mqttv311 or mqttv31 (or 5, 311, 31).
+    #[arg(short = 'V', long = "protocol-version", default_value = "mqttv311")]
+    pub(crate) protocol: String,
+    /// Disable clean session / enable a persistent session (needs -i).
+    #[arg(short = 'c', long = "disable-clean-session")]
+    pub(crate) disable_clean_session: bool,
+    /// Session expiry interval in seconds (MQTT 5); -1, 4294967295 or ∞ for never.
+    /// Defaults to never with -c, to 0 without.
+    #[arg(
+        short = 'x',
+        long = "session-expiry-interval",
+        allow_hyphen_values = true,
+        value_name = "SECONDS"
+    )]
+    pub(crate) session_expiry: Option<String>,
+    /// Print every packet sent and received.
+    #[arg(short = 'd', long = "debug")]
+    pub(crate) debug: bool,
+    /// Don't print error messages.
+    #[arg(long = "quiet")]
+    pub(crate) quiet: bool,
+    /// Topic of the client's will, published by the broker if the client drops unexpectedly.
+    #[arg(long = "will-topic")]
+    pub(crate) will_topic: Option<String>,
+    /// Payload of the will (default: empty).
+    #[arg(long = "will-payload")]
+    pub(crate) will_payload: Option<String>,
+    /// QoS of the will.
+    #[arg(long = "will-qos", default_value_t = 0)]
+    pub(crate) will_qos: u8,
+    /// Make the will retained.
+    #[arg(long = "will-retain")]
+    pub(crate) will_retain: bool,
+    /// Accepted for compatibility: Nagle's algorithm is always off.
+    #[arg(long = "nodelay")]
+    pub(crate) nodelay: bool,
+    /// Print help.
+    #[arg(long = "help", action = ArgAction::Help)]
+    pub(crate) help: Option<bool>,
+}
+
+/// A command-line mistake, reported as Mosquitto's tools report it.
+#[derive(Debug)]
+pub(crate) struct UsageError(pub(crate) String);
+
+impl ClientArgs {
+    /// The protocol version `-V` names.
+    pub(crate) fn protocol_version(&self) -> Result<ProtocolVersion, UsageError> {
+        match self.protocol.as_str() {
+            "mqttv31" | "31" => Ok(ProtocolVersion::V3_1),
+            "mqttv311" | "311" => Ok(ProtocolVersion::V3_1_1),
+            "mqttv5" | "5" => Ok(ProtocolVersion::V5),
+            _ => Err(usage("Invalid protocol version argument given.")),
+        }
+    }
+
+    /// The QoS `-q` names.
+    pub(crate) fn qos(&self) -> Result<QoS, UsageError> {
+        QoS::from_u8(self.qos).ok_or_else(|| usage(format!("Invalid QoS given: {}", self.qos)))
+    }
+
+    /// Client options from the flags, checked as Mosquitto checks them.
+    pub(crate) fn options(&self) -> Result<ClientOptions, UsageError> {
+        let protocol = self.protocol_version()?;
+        let keep_alive = u16::try_from(self.keepalive)
+            .ok()
+            .filter(|k| *k >= 5)
+            .ok_or_else(|| {
+                usage("Invalid keepalive given, it must be between 5 and 65535 inclusive.")
+            })?;
+        let client_id = self.client_id(protocol)?;
+        let session_expiry = self.session_expiry()?;
+        Ok(ClientOptions {
+            host: self.host.clone(),
+            port: self.port,
+            client_id,
+            protocol,
+            clean_start: !self.disable_clean_session,
+            keep_alive,
+            username: self.username.clone(),
+            password: self.password.clone().map(Bytes::from),
+            will: self.will()?,
+            session_expiry: protocol.is_v5().then_some(session_expiry).flatten(),
+            ..ClientOptions::default()
+        })
+    }
+
+    fn client_id(&self, protocol: ProtocolVersion) -> Result<String, UsageError> {
+        if self.disable_clean_session && (self.id.is_none() || self.id_prefix.is_some()) {
+            return Err(usage(
+                "You must provide a client id if you are using the -c option.",
+            ));
+        }
+        Ok(match (&self.id, &self.id_prefix) {
+            (Some(id), _) => id.clone(),
+            (None, Some(prefix)) => format!("{prefix}{}", std::process::id()),
+            // MQTT 3.1 does not allow an empty id; libmosquitto makes one up the same way.
+            (None, None) if protocol == ProtocolVersion::V3_1 => random_client_id(),
+            (None, None) => String::new(),
+        })
+    }
+
+    fn session_expiry(&self) -> Result<Option<u32>, UsageError> {
+        match self.session_expiry.as_deref() {
+            None if self.disable_clean_session => Ok(Some(u32::MAX)),
+            None => Ok(None),
+            Some("-1" | "∞") => Ok(Some(u32::MAX)),
+            Some(text) => text
+                .parse::<u32>()
+                .map(Some)
+                .map_err(|_| usage(format!("Invalid session expiry interval \"{text}\"."))),
+        }
+    }
+
+    fn will(&self) -> Result<Option<Will>, UsageError> {
+        let Some(topic) = &self.will_topic else {
+            if self.will_payload.is_some() {
+                return Err(usage("Will payload given, but no will topic given."));
+            }
+            if self.will_retain {
+                return Err(usage("Will retain given, but no will topic given."));
+            }
+            return Ok(None);
+        };
+        if !roost_proto::topic::is_valid_topic_name(topic) {
+            return Err(usage(format!(
+                "Invalid will topic '{topic}', does it contain '+' or '#'?"
+            )));
+        }
+        let qos = QoS::from_u8(self.will_qos)
+            .ok_or_else(|| usage(format!("Invalid will QoS {}.", self.will_qos)))?;
+        Ok(Some(Will {
+            topic: topic.clone(),
+            payload: Bytes::from(self.will_payload.clone().unwrap_or_default()),
+            qos,
+            retain: self.will_retain,
+            properties: Properties::default(),
+        }))
+    }
+}
+
+/// A usage error with Mosquitto's wording.
+pub(crate) fn usage(message: impl Into<String>) -> UsageError {
+    UsageError(message.into())
+}
+
+/// Prints a usage error as `mosquitto_pub` does (unless `quiet`) and returns exit code 1.
+pub(crate) fn report_usage(command: &str, error: &UsageError, quiet: bool) -> ExitCode {
+    if !quiet {
+        eprintln!(
+            "Error: {}\n\nUse 'roost {command} --help' to see usage.",
+            error.0
+        );
+    }
+    ExitCode::FAILURE
+}
+
+/// `mosq-` and 18 letters and digits, as libmosquitto makes a client id up.
+fn random_client_id() -> String {
+    use std::collections::hash_map::RandomState;
+    use std::hash::{BuildHasher, Hasher};
+
+    const ALPHANUMERIC: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    let mut id = String::from("mosq-");
+    let state = RandomState::new();
+    for i in 0..18u64 {
+        let mut hasher = state.build_hasher();
+        hasher.write_u64(i);
+        hasher.write_u32(std::process::id());
+        let pick = (hasher.finish() % ALPHANUMERIC.len() as u64) as usize;
+        id.push(char::from(ALPHANUMERIC[pick]));
+    }
+    id
+}
+
+/// A current-thread runtime: the tools do one thing at a time.
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
+}
+
+/// Connects, printing failures as Mosquitto's tools print them. `Err` holds the exit code.
+///
+/// `refused_line` is the extra line `mosquitto_pub` prints after a refusal (`mosquitto_sub`
+/// prints none).
+pub(crate) async fn connect(
+    args: &ClientArgs,
+    mut options: ClientOptions,
+    refused_line: Option<&str>,
+) -> Result<(Client, Connected, Incoming), ExitCode> {
+    let protocol = options.protocol;
+    if args.debug {
+        options.packet_hook = Some(debug_hook(&options.client_id, protocol));
+    }
+    match Client::connect(options).await {
+        Ok(connected) => Ok(connected),
+        Err(ClientError::Refused(reason)) => {
+            if !args.quiet {
+                eprintln!("Connection error: {}", connack_text(reason, protocol));
+                if let Some(line) = refused_line {
+                    eprintln!("{line}");
+                }
+            }
+            Err(ExitCode::from(connack_exit_code(reason, protocol)))
+        }
+        Err(error) => {
+            if !args.quiet {
+                eprintln!("Error: {}", error_text(&error));
+            }
+            Err(ExitCode::FAILURE)
+        }
+    }
+}
+
+/// An error as a sentence, without Rust's `(os error N)` suffix, so a refused TCP connection reads
+/// `Connection refused` as in Mosquitto's tools.
+pub(crate) fn error_text(error: &ClientError) -> String {
+    let text = error.to_string();
+    let text = match text.find(" (os error ") {
+        Some(at) => text[..at].to_owned(),
+        None => text,
+    };
+    text.strip_prefix("failed to lookup address information: ")
+        .map(str::to_owned)
+        .unwrap_or(text)
+}
+
+/// Waits for SIGINT or SIGTERM.
+pub(crate) async fn interrupted() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// The `-d` trace: one line per packet on stdout, in libmosquitto's words.
+fn debug_hook(client_id: &str, protocol: ProtocolVersion) -> PacketHook {
+    let name = if client_id.is_empty() {
+        "(null)".to_owned()
+    } else {
+        client_id.to_owned()
+    };
+    // The name changes once, when an MQTT 5 broker assigns the id; the lock is held for a line.
+    let name = Mutex::new(name);
+    Arc::new(move |direction, packet| {
+        let mut name = name.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Packet::ConnAck(connack) = packet {
+            if let Some(assigned) = &connack.properties.assigned_client_identifier {
+                name.clone_from(assigned);
+            }
+        }
+        let mut stdout = std::io::stdout().lock();
+        for line in debug_lines(direction, packet, protocol) {
+            // The trace is best effort: a closed stdout must not stop the client.
+            let _ = writeln!(stdout, "Client {name} {line}");
+        }
+        let _ = stdout.flush();
+    })
+}
+
+/// The trace lines for one packet, without the `Client <id> ` prefix.
+pub(crate) fn debug_lines(
+    direction: Direction,
+    packet: &Packet,
+    protocol: ProtocolVersion,
+) -> Vec<String> {
+    let verb = match direction {
+        Direction::Sent => "sending",
+        Direction::Received => "received",
+    };
+    let sent = direction == Direction::Sent;
+    let line = match packet {
+        Packet::Connect(_) => format!("{verb} CONNECT"),
+        Packet::ConnAck(c) => format!("{verb} CONNACK ({})", connack_exit_code(c.reason, protocol)),
+        Packet::Publish(p) => format!(
+            "{verb} PUBLISH (d{}, q{}, r{}, m{}, '{}', ... ({} bytes))",
+            u8::from(p.dup),
+            p.qos as u8,
+            u8::from(p.retain),
+            p.packet_id.unwrap_or(0),
+            p.topic,
+            p.payload.len()
+        ),
+        Packet::PubAck(r) if sent => format!("{verb} PUBACK (m{}, rc{})", r.packet_id, r.reason.0),
+        Packet::PubRec(r) if sent => format!("{verb} PUBREC (m{}, rc{})", r.packet_id, r.reason.0),
+        Packet::PubRel(r) if sent => format!("{verb} PUBREL (m{})", r.packet_id),
+        Packet::PubComp(r) if sent => format!("{verb} PUBCOMP (m{})", r.packet_id),
+        Packet::PubAck(r) => format!("{verb} PUBACK (Mid: {}, RC:{})", r.packet_id, r.reason.0),
+        Packet::PubRec(r) => format!("{verb} PUBREC (Mid: {})", r.packet_id),
+        Packet::PubRel(r) => format!("{verb} PUBREL (Mid: {})", r.packet_id),
+        Packet::PubComp(r) => format!("{verb} PUBCOMP (Mid: {}, RC:{})", r.packet_id, r.reason.0),
+        Packet::Subscribe(s) => {
+            return s
+                .filters
+                .iter()
+                .map(|f| {
+                    let o = &f.options;
+                    let options = (o.retain_handling as u8) << 4
+                        | u8::from(o.retain_as_published) << 3
+                        | u8::from(o.no_local) << 2;
+                    format!(
+                        "{verb} SUBSCRIBE (Mid: {}, Topic: {}, QoS: {}, Options: 0x{options:02x})",
+                        s.packet_id, f.filter, o.qos as u8
+                    )
+                })
+                .collect()
+        }
+        Packet::SubAck(_) => format!("{verb} SUBACK"),
+        Packet::Unsubscribe(u) => {
+            return u
+                .filters
+                .iter()
+                .map(|f| format!("{verb} UNSUBSCRIBE (Mid: {}, Topic: {f})", u.packet_id))
+                .collect()
+        }
+        Packet::UnsubAck(_) => format!("{verb} UNSUBACK"),
+        Packet::PingReq => format!("{verb} PINGREQ"),
+        Packet::PingResp => format!("{verb} PINGRESP"),
+        Packet::Disconnect(_) if sent => format!("{verb} DISCONNECT"),
+        Packet::Disconnect(d) => format!("{verb} DISCONNECT ({})", d.reason.0),
+        Packet::Auth(a) => format!("{verb} AUTH ({})", a.reason.0),
+    };
+    vec![line]
+}
+
+/// A duration of `seconds` (fractions allowed), as `--repeat-delay` and `-W` count time.
+pub(crate) fn seconds(seconds: f64) -> Duration {
+    Duration::try_from_secs_f64(seconds).unwrap_or(Duration::ZERO)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    #[command(disable_help_flag = true)]
+    struct Harness {
+        #[command(flatten)]
+        args: ClientArgs,
+    }
+
+    fn parse(argv: &[&str]) -> ClientArgs {
+        let argv = std::iter::once("roost").chain(argv.iter().copied());
+        Harness::try_parse_from(argv).expect("parses").args
+    }
+
+    #[test]
+    fn defaults_are_mosquittos() {
+        let options = parse(&[]).options().expect("valid");
+        assert_eq!((options.host.as_str(), options.port), ("localhost", 1883));
+        assert_eq!(options.keep_alive, 60);
+        assert_eq!(options.protocol, ProtocolVersion::V3_1_1);
+        assert!(options.clean_start);
+        assert!(options.client_id.is_empty());
+    }
+
+    #[test]
+    fn dash_h_is_the_host_and_dash_v_the_version() {
+        let options = parse(&["-h", "broker.example", "-V", "5"])
+            .options()
+            .expect("valid");
+        assert_eq!(options.host, "broker.example");
+        assert_eq!(options.protocol, ProtocolVersion::V5);
+        for (flag, version) in [
+            ("mqttv31", ProtocolVersion::V3_1),
+            ("311", ProtocolVersion::V3_1_1),
+            ("mqttv5", ProtocolVersion::V5),
+        ] {
+            assert_eq!(parse(&["-V", flag]).protocol_version().ok(), Some(version));
+        }
+        let error = parse(&["-V", "7"]).options().expect_err("invalid");
+        assert_eq!(error.0, "Invalid protocol version argument given.");
+    }
+
+    #[test]
+    fn clean_session_off_needs_an_id_and_never_expires_in_v5() {
+        let error = parse(&["-c"]).options().expect_err("needs -i");
+        assert_eq!(
+            error.0,
+            "You must provide a client id if you are using the -c option."
+        );
+        let options = parse(&["-c", "-i", "me", "-V", "5"])
+            .options()
+            .expect("valid");
+        assert!(!options.clean_start);
+        assert_eq!(options.session_expiry, Some(u32::MAX));
+        let options = parse(&["-x", "-1", "-V", "5"]).options().expect("valid");
+        assert_eq!(options.session_expiry, Some(u32::MAX));
+        let options = parse(&["-x", "30", "-V", "311"]).options().expect("valid");
+        assert_eq!(options.session_expiry, None, "3.1.1 has no session expiry");
+    }
+
+    #[test]
+    fn id_prefix_appends_the_pid_and_31_gets_a_mosq_id() {
+        let options = parse(&["-I", "pre"]).options().expect("valid");
+        assert_eq!(options.client_id, format!("pre{}", std::process::id()));
+        let options = parse(&["-V", "31"]).options().expect("valid");
+        assert!(options.client_id.starts_with("mosq-"));
+        assert_eq!(options.client_id.len(), 23);
+    }
+
+    #[test]
+    fn keepalive_and_qos_are_checked() {
+        let error = parse(&["-k", "4"]).options().expect_err("too small");
+        assert_eq!(
+            error.0,
+            "Invalid keepalive given, it must be between 5 and 65535 inclusive."
+        );
+        assert_eq!(
+            parse(&["-q", "3"]).qos().map_err(|e| e.0),
+            Err("Invalid QoS given: 3".into())
+        );
+    }
+
+    #[test]
+    fn will_flags_need_a_will_topic() {
+        let error = parse(&["--will-payload", "x"])
+            .options()
+            .expect_err("no topic");
+        assert_eq!(error.0, "Will payload given, but no will topic given.");
+        let options = parse(&["--will-topic", "w", "--will-qos", "1", "--will-retain"])
+            .options()
+            .expect("valid");
+        let will = options.will.expect("a will");
+        assert_eq!(
+            (will.qos, will.retain, will.payload.len()),
+            (QoS::AtLeastOnce, true, 0)
+        );
+    }
+
+    #[test]
+    fn trace_lines_read_like_libmosquitto() {
+        use roost_proto::{PubResponse, Publish, ReasonCode};
+        let publish = Packet::Publish(Publish {
+            dup: false,
+            qos: QoS::ExactlyOnce,
+            retain: false,
+            topic: "a/x".into(),
+            packet_id: Some(1),
+            payload: Bytes::from_static(b"hello"),
+            properties: Properties::default(),
+        });
+        assert_eq!(
+            debug_lines(Direction::Sent, &publish, ProtocolVersion::V3_1_1),
+            ["sending PUBLISH (d0, q2, r0, m1, 'a/x', ... (5 bytes))"]
+        );
+        let rec = Packet::PubRec(PubResponse {
+            packet_id: 1,
+            reason: ReasonCode::SUCCESS,
+            properties: Properties::default(),
+        });
+        assert_eq!(
+            debug_lines(Direction::Received, &rec, ProtocolVersion::V5),
+            ["received PUBREC (Mid: 1)"]
+        );
+        assert_eq!(
+            debug_lines(Direction::Sent, &rec, ProtocolVersion::V5),
+            ["sending PUBREC (m1, rc0)"]
+        );
+    }
+
+    #[test]
+    fn io_errors_lose_the_os_error_suffix() {
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        let raw = std::io::Error::from_raw_os_error(111);
+        assert_eq!(error_text(&ClientError::Io(raw)), "Connection refused");
+        assert!(!error_text(&ClientError::Io(refused)).contains("os error"));
+    }
+}

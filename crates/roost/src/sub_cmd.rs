@@ -1,0 +1,385 @@
+//! `roost sub`: subscribe and print what arrives — `mosquitto_sub`'s flags, output format,
+//! messages and exit codes (27 after `-W` runs out), over `roost-client`.
+//!
+//! It stops after `-C` messages, at `-W` seconds, after the SUBACK with `-E`, at the first
+//! non-retained message with `--retained-only`, on SIGINT/SIGTERM (disconnecting cleanly), or
+//! when the connection is lost. Unlike `mosquitto_sub` it does not reconnect.
+
+use std::collections::VecDeque;
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use bytes::Bytes;
+use clap::Args;
+use roost_client::{
+    Client, ClientError, Message, PendingPublish, Properties, QoS, ReasonCode, SubscribeFilter,
+    SubscriptionOptions,
+};
+use tokio::time::Instant;
+
+use crate::client_args::{self, report_usage, usage, ClientArgs, UsageError};
+
+/// `mosquitto_sub`'s exit code when `-W` runs out (libmosquitto's `MOSQ_ERR_TIMEOUT`).
+const TIMED_OUT: u8 = 27;
+/// `--remove-retained` publishes in flight before the command waits for the oldest.
+const MAX_PENDING: usize = 256;
+
+/// Options of `roost sub`, named as `mosquitto_sub` names them.
+#[derive(Debug, Args)]
+#[command(disable_help_flag = true)]
+pub(crate) struct SubArgs {
+    #[command(flatten)]
+    client: ClientArgs,
+    /// MQTT topic filter to subscribe to; may be repeated.
+    #[arg(short = 't', long = "topic")]
+    topics: Vec<String>,
+    /// Topic filter whose messages are not printed; may be repeated.
+    #[arg(short = 'T', long = "filter-out")]
+    filter_out: Vec<String>,
+    /// Topic filter to unsubscribe from after subscribing; may be repeated.
+    #[arg(short = 'U', long = "unsubscribe")]
+    unsubscribe: Vec<String>,
+    /// Print the topic before each payload ("topic payload").
+    #[arg(short = 'v', long = "verbose")]
+    verbose: bool,
+    /// Disconnect and exit after receiving this many messages.
+    #[arg(short = 'C', long = "count", value_name = "MSG_COUNT")]
+    count: Option<u64>,
+    /// Exit with code 27 after this many seconds.
+    #[arg(short = 'W', long = "timeout", value_name = "SECONDS")]
+    timeout: Option<u64>,
+    /// Do not print stale messages (those with the retain flag set).
+    #[arg(short = 'R')]
+    no_stale: bool,
+    /// Do not add an end of line after each payload.
+    #[arg(short = 'N')]
+    no_eol: bool,
+    /// Only handle retained messages; exit at the first non-retained one.
+    #[arg(long = "retained-only")]
+    retained_only: bool,
+    /// Clear every retained message received (publish an empty retained message on its topic);
+    /// -T keeps the ones it filters out.
+    #[arg(long = "remove-retained")]
+    remove_retained: bool,
+    /// Exit once the subscriptions are acknowledged.
+    #[arg(short = 'E')]
+    exit_after_subscribe: bool,
+}
+
+impl SubArgs {
+    fn check(&self) -> Result<(), UsageError> {
+        if self.topics.is_empty() {
+            return Err(usage("You must specify a topic to subscribe to."));
+        }
+        let invalid = |kind: &str, filter: &str| {
+            usage(format!(
+                "Invalid {kind} topic '{filter}', are all '+' and '#' wildcards correct?"
+            ))
+        };
+        let valid = roost_proto::topic::is_valid_topic_filter;
+        if let Some(bad) = self.topics.iter().find(|t| !valid(t)) {
+            return Err(invalid("subscription", bad));
+        }
+        if let Some(bad) = self.filter_out.iter().find(|t| !valid(t)) {
+            return Err(invalid("filter", bad));
+        }
+        if let Some(bad) = self.unsubscribe.iter().find(|t| !valid(t)) {
+            return Err(invalid("unsubscribe", bad));
+        }
+        if self.count == Some(0) {
+            return Err(usage("Invalid message count \"0\"."));
+        }
+        if self.timeout == Some(0) {
+            return Err(usage("Invalid timeout \"0\"."));
+        }
+        Ok(())
+    }
+}
+
+/// Runs `roost sub`.
+pub(crate) fn run(args: &SubArgs) -> anyhow::Result<ExitCode> {
+    let checked = args
+        .check()
+        .and_then(|()| Ok((args.client.qos()?, args.client.options()?)));
+    let (qos, options) = match checked {
+        Ok(checked) => checked,
+        Err(error) => return Ok(report_usage("sub", &error, args.client.quiet)),
+    };
+    let runtime = client_args::runtime()?;
+    // Like `mosquitto_sub`, the -W clock starts before connecting.
+    let deadline = args
+        .timeout
+        .map(|secs| Instant::now() + Duration::from_secs(secs));
+    Ok(runtime.block_on(subscribe_and_print(args, qos, options, deadline)))
+}
+
+/// `future`'s output, or `None` if `deadline` passes first.
+async fn within<F: std::future::Future>(deadline: Option<Instant>, future: F) -> Option<F::Output> {
+    match deadline {
+        Some(deadline) => tokio::time::timeout_at(deadline, future).await.ok(),
+        None => Some(future.await),
+    }
+}
+
+/// Reports `-W` running out and returns exit code 27.
+fn timed_out(args: &SubArgs) -> ExitCode {
+    if !args.client.quiet {
+        eprintln!("Timed out");
+    }
+    ExitCode::from(TIMED_OUT)
+}
+
+async fn subscribe_and_print(
+    args: &SubArgs,
+    qos: QoS,
+    options: roost_client::ClientOptions,
+    deadline: Option<Instant>,
+) -> ExitCode {
+    let connecting = client_args::connect(&args.client, options, None);
+    let (client, _connected, mut incoming) = match within(deadline, connecting).await {
+        Some(Ok(connected)) => connected,
+        Some(Err(code)) => return code,
+        None => return timed_out(args),
+    };
+    let filters = args
+        .topics
+        .iter()
+        .map(|filter| SubscribeFilter {
+            filter: filter.clone(),
+            options: SubscriptionOptions {
+                qos,
+                ..SubscriptionOptions::default()
+            },
+        })
+        .collect();
+    let subscribing = client.subscribe(filters, Properties::default());
+    let suback = match within(deadline, subscribing).await {
+        Some(Ok(suback)) => suback,
+        Some(Err(error)) => return lost(args, &error),
+        None => {
+            say_goodbye(&client).await;
+            return timed_out(args);
+        }
+    };
+    if args.client.debug {
+        let granted: Vec<String> = suback.reasons.iter().map(|r| r.0.to_string()).collect();
+        println!(
+            "Subscribed (mid: {}): {}",
+            suback.packet_id,
+            granted.join(", ")
+        );
+    }
+    if suback.reasons.iter().all(|r| r.is_error()) {
+        if !args.client.quiet {
+            eprintln!("All subscription requests were denied.");
+        }
+        say_goodbye(&client).await;
+        return ExitCode::FAILURE;
+    }
+    if !args.unsubscribe.is_empty() {
+        if let Err(error) = client.unsubscribe(args.unsubscribe.clone()).await {
+            return lost(args, &error);
+        }
+    }
+    if args.exit_after_subscribe {
+        say_goodbye(&client).await;
+        return ExitCode::SUCCESS;
+    }
+
+    let mut printer = Printer {
+        args,
+        client: &client,
+        printed: 0,
+        removals: VecDeque::new(),
+    };
+    let far = Instant::now() + Duration::from_secs(86_400 * 365);
+    loop {
+        let message = tokio::select! {
+            message = incoming.recv() => message,
+            () = client_args::interrupted() => break,
+            () = tokio::time::sleep_until(deadline.unwrap_or(far)), if deadline.is_some() => {
+                // As `mosquitto_sub`: disconnect cleanly (no will), then report.
+                let _ = printer.finish().await;
+                say_goodbye(&client).await;
+                return timed_out(args);
+            }
+        };
+        let Some(message) = message else {
+            let error = match incoming.close_cause() {
+                Some(roost_client::CloseCause::BrokerDisconnect(d)) => {
+                    ClientError::Disconnected(Some(d.reason))
+                }
+                _ => ClientError::Disconnected(None),
+            };
+            return lost(args, &error);
+        };
+        match printer.handle(message).await {
+            Ok(Flow::Continue) => {}
+            Ok(Flow::Stop) => break,
+            Err(error) => return lost(args, &error),
+        }
+    }
+    if let Err(error) = printer.finish().await {
+        return lost(args, &error);
+    }
+    say_goodbye(&client).await;
+    ExitCode::SUCCESS
+}
+
+/// Sends DISCONNECT; the command is ending either way.
+async fn say_goodbye(client: &Client) {
+    let _ = client
+        .disconnect(ReasonCode::NORMAL_DISCONNECTION, Properties::default())
+        .await;
+}
+
+/// Reports a lost connection in libmosquitto's words and returns exit code 1.
+fn lost(args: &SubArgs, error: &ClientError) -> ExitCode {
+    if !args.client.quiet {
+        match error {
+            ClientError::Disconnected(None) => eprintln!("Error: The connection was lost."),
+            other => eprintln!("Error: {}", client_args::error_text(other)),
+        }
+    }
+    ExitCode::FAILURE
+}
+
+enum Flow {
+    Continue,
+    Stop,
+}
+
+/// Decides what to do with each message, as `mosquitto_sub`'s message callback does.
+struct Printer<'a> {
+    args: &'a SubArgs,
+    client: &'a Client,
+    printed: u64,
+    removals: VecDeque<PendingPublish>,
+}
+
+impl Printer<'_> {
+    async fn handle(&mut self, message: Message) -> Result<Flow, ClientError> {
+        let args = self.args;
+        if args.retained_only && !message.retain {
+            return Ok(Flow::Stop);
+        }
+        if message.retain && args.no_stale {
+            return Ok(Flow::Continue);
+        }
+        if args
+            .filter_out
+            .iter()
+            .any(|filter| topic_matches(filter, &message.topic))
+        {
+            return Ok(Flow::Continue);
+        }
+        if args.remove_retained && message.retain {
+            self.remove_retained(&message.topic).await?;
+        }
+        print_message(&message, args.verbose, !args.no_eol);
+        self.printed += 1;
+        if args.count == Some(self.printed) {
+            return Ok(Flow::Stop);
+        }
+        Ok(Flow::Continue)
+    }
+
+    async fn remove_retained(&mut self, topic: &str) -> Result<(), ClientError> {
+        if self.removals.len() >= MAX_PENDING {
+            if let Some(oldest) = self.removals.pop_front() {
+                oldest.await?;
+            }
+        }
+        let started = self
+            .client
+            .begin_publish(
+                topic,
+                Bytes::new(),
+                QoS::AtLeastOnce,
+                true,
+                Properties::default(),
+            )
+            .await?;
+        self.removals.push_back(started);
+        Ok(())
+    }
+
+    /// Waits for the `--remove-retained` publishes still in flight.
+    async fn finish(&mut self) -> Result<(), ClientError> {
+        while let Some(oldest) = self.removals.pop_front() {
+            oldest.await?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes one message as `mosquitto_sub` does: the payload, or with `-v` "topic payload"
+/// ("topic (null)" for an empty payload), then a newline unless `-N`.
+fn print_message(message: &Message, verbose: bool, eol: bool) {
+    let mut line = Vec::with_capacity(message.topic.len() + message.payload.len() + 2);
+    if verbose {
+        line.extend_from_slice(message.topic.as_bytes());
+        if message.payload.is_empty() {
+            line.extend_from_slice(b" (null)");
+        } else {
+            line.push(b' ');
+        }
+    }
+    line.extend_from_slice(&message.payload);
+    if eol {
+        line.push(b'\n');
+    }
+    let mut stdout = std::io::stdout().lock();
+    // A closed stdout (`roost sub ... | head -1`) ends the output, not the subscription.
+    let _ = stdout.write_all(&line).and_then(|()| stdout.flush());
+}
+
+/// True if `topic` matches `filter` (spec §4.7): `+` is one level, `#` the rest (and the parent);
+/// wildcards at the first level do not match topics beginning with `$` [MQTT-4.7.2-1].
+fn topic_matches(filter: &str, topic: &str) -> bool {
+    if topic.starts_with('$') && (filter.starts_with('+') || filter.starts_with('#')) {
+        return false;
+    }
+    let mut filter_levels = filter.split('/');
+    let mut topic_levels = topic.split('/');
+    loop {
+        match (filter_levels.next(), topic_levels.next()) {
+            (Some("#"), _) => return true,
+            (Some("+"), Some(_)) => {}
+            (Some(f), Some(t)) if f == t => {}
+            (None, None) => return true,
+            _ => return false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn topic_matching_follows_the_spec() {
+        let cases = [
+            ("a/b", "a/b", true),
+            ("a/+", "a/b", true),
+            ("a/+", "a/b/c", false),
+            ("a/#", "a", true),
+            ("a/#", "a/b/c", true),
+            ("#", "a/b", true),
+            ("+/+", "/x", true),
+            ("+", "a/b", false),
+            ("#", "$SYS/x", false),
+            ("+/x", "$SYS/x", false),
+            ("$SYS/#", "$SYS/x", true),
+            ("a/b", "a/c", false),
+        ];
+        for (filter, topic, expected) in cases {
+            assert_eq!(
+                topic_matches(filter, topic),
+                expected,
+                "{filter} vs {topic}"
+            );
+        }
+    }
+}
