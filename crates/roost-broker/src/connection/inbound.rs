@@ -17,10 +17,11 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         client: &mut Client,
         mut publish: Publish,
     ) -> Result<(), Ending> {
-        let broker = self.broker.clone();
-        let metrics = &broker.metrics;
-        Metrics::add(&metrics.messages_received, 1);
-        Metrics::add(&metrics.publish_received_qos[publish.qos as usize], 1);
+        Metrics::add(&self.broker.metrics.messages_received, 1);
+        Metrics::add(
+            &self.broker.metrics.publish_received_qos[publish.qos as usize],
+            1,
+        );
         if publish.qos > self.listener.max_qos {
             return Err(closing(ReasonCode::QOS_NOT_SUPPORTED, "QoS above max_qos"));
         }
@@ -57,7 +58,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         let qos = publish.qos;
         let limit = self.broker.config.message_size_limit;
         let reason = if limit > 0 && publish.payload.len() > limit {
-            Metrics::add(&metrics.dropped_too_large, 1);
+            Metrics::add(&self.broker.metrics.dropped_too_large, 1);
             ReasonCode::PACKET_TOO_LARGE
         } else {
             let message = self.message(client, topic, publish);

@@ -29,8 +29,6 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         if !state.is_attached_to(self.conn_id) {
             return;
         }
-        let broker = self.broker.clone();
-        let metrics = &broker.metrics;
         let mut sent = 0u64;
         while self.pending.len() < WRITE_HIGH_WATER {
             let Some(front) = state.queue.front() else {
@@ -43,12 +41,12 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
                 break;
             };
             if delivery.msg.is_expired(now) {
-                Metrics::add(&metrics.dropped_expired, 1);
+                Metrics::add(&self.broker.metrics.dropped_expired, 1);
                 continue;
             }
             if self.publish_size(&delivery, now) > client.client_max_packet as usize {
                 // MQTT-3.1.2-25: a message too large for the client is discarded.
-                Metrics::add(&metrics.dropped_too_large, 1);
+                Metrics::add(&self.broker.metrics.dropped_too_large, 1);
                 continue;
             }
             let packet_id = match delivery.qos {
@@ -62,7 +60,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             sent += 1;
         }
         drop(state);
-        Metrics::add(&metrics.messages_sent, sent);
+        Metrics::add(&self.broker.metrics.messages_sent, sent);
     }
 
     fn publish_size(&self, delivery: &Delivery, now: Instant) -> usize {
