@@ -6,6 +6,7 @@
 
 #![warn(missing_docs)]
 
+pub mod auth;
 mod broker;
 pub mod config;
 mod connection;

@@ -2,6 +2,7 @@
 //! default, help and how it applies — so the parser, the reference and the error messages agree.
 
 use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use roost_proto::QoS;
@@ -171,7 +172,55 @@ pub static DIRECTIVES: &[Directive] = &[
         "true | false",
         "false with a listener, true in local-only mode",
         "Allow clients that give no user name.",
-        |s, v| s.allow_anonymous = Some(boolean(v)?)
+        |s, v| s.security().allow_anonymous = Some(boolean(v)?)
+    ),
+    directive!(
+        "password_file",
+        Global,
+        "PATH",
+        "none",
+        "Mosquitto password file (made with 'roost passwd' or mosquitto_passwd).",
+        |s, v| s.security().password_file = Some(PathBuf::from(v))
+    ),
+    directive!(
+        "acl_file",
+        Global,
+        "PATH",
+        "none",
+        "Mosquitto ACL file: which user may read and write which topics.",
+        |s, v| s.security().acl_file = Some(PathBuf::from(v))
+    ),
+    directive!(
+        "per_listener_settings",
+        Global,
+        "true | false",
+        "false",
+        "Give each listener its own allow_anonymous, password_file and acl_file.",
+        |s, v| s.config.per_listener_settings = boolean(v)?
+    ),
+    directive!(
+        "check_retain_source",
+        Global,
+        "true | false",
+        "false",
+        "Before sending a retained message, check its publisher may still write its topic.",
+        |s, v| s.config.check_retain_source = boolean(v)?
+    ),
+    directive!(
+        "mount_point",
+        Listener,
+        "TOPIC-PREFIX",
+        "none",
+        "Put this prefix before every topic of this listener's clients.",
+        |s, v| s.listener().mount_point = Some(v.to_string())
+    ),
+    directive!(
+        "use_username_as_clientid",
+        Listener,
+        "true | false",
+        "false",
+        "Use the client's user name as its client id.",
+        |s, v| s.listener().use_username_as_clientid = boolean(v)?
     ),
     directive!(
         "allow_zero_length_clientid",

@@ -26,6 +26,24 @@ pub struct Listener {
     pub max_qos: QoS,
     /// Most topic aliases a client may use towards the broker (`max_topic_alias`).
     pub max_topic_alias: u16,
+    /// Prefix put before every topic of this listener's clients (`mount_point`).
+    pub mount_point: Option<String>,
+    /// Use the user name as the client id (`use_username_as_clientid`).
+    pub use_username_as_clientid: bool,
+    /// This listener's own security settings, with `per_listener_settings true`.
+    pub security: Option<SecuritySettings>,
+}
+
+/// Who may connect and what they may do: global, or per listener with `per_listener_settings`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SecuritySettings {
+    /// Allow clients that send no user name; `None` until the file says, then resolved to
+    /// Mosquitto 2's default (true only in local-only mode).
+    pub allow_anonymous: Option<bool>,
+    /// Mosquitto password file (`password_file`).
+    pub password_file: Option<PathBuf>,
+    /// Mosquitto ACL file (`acl_file`).
+    pub acl_file: Option<PathBuf>,
 }
 
 impl Listener {
@@ -36,6 +54,9 @@ impl Listener {
             max_connections: None,
             max_qos: QoS::ExactlyOnce,
             max_topic_alias: 10,
+            mount_point: None,
+            use_username_as_clientid: false,
+            security: None,
         }
     }
 }
@@ -49,8 +70,12 @@ pub struct Config {
     pub listeners: Vec<Listener>,
     /// True when no listener was configured and the broker runs in local-only mode.
     pub local_only: bool,
-    /// Allow clients that send no user name.
-    pub allow_anonymous: bool,
+    /// Security settings for every listener, unless `per_listener_settings` gives each its own.
+    pub security: SecuritySettings,
+    /// Whether password_file, acl_file and allow_anonymous apply per listener.
+    pub per_listener_settings: bool,
+    /// Check a retained message's publisher may still publish to its topic before sending it.
+    pub check_retain_source: bool,
     /// Allow an empty client identifier (the broker assigns one).
     pub allow_zero_length_clientid: bool,
     /// Prefix of assigned client identifiers.
@@ -96,7 +121,12 @@ impl Default for Config {
             source: None,
             listeners: vec![Listener::new(local)],
             local_only: true,
-            allow_anonymous: true,
+            security: SecuritySettings {
+                allow_anonymous: Some(true),
+                ..SecuritySettings::default()
+            },
+            per_listener_settings: false,
+            check_retain_source: false,
             allow_zero_length_clientid: true,
             auto_id_prefix: "auto-".to_string(),
             max_inflight_messages: 20,
@@ -123,6 +153,14 @@ impl Config {
     pub fn override_port(&mut self, port: u16) {
         for listener in &mut self.listeners {
             listener.addr.set_port(port);
+        }
+    }
+
+    /// The security settings in force on `listener`.
+    pub fn security_for<'a>(&'a self, listener: &'a Listener) -> &'a SecuritySettings {
+        match (&listener.security, self.per_listener_settings) {
+            (Some(own), true) => own,
+            _ => &self.security,
         }
     }
 

@@ -5,7 +5,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use super::directives::{Directive, DIRECTIVES};
-use super::{Config, Listener};
+use super::{Config, Listener, SecuritySettings};
 
 /// A configuration error, with where it stands.
 #[derive(Debug, thiserror::Error)]
@@ -34,8 +34,6 @@ const NOT_YET: &[(&str, &str)] = &[
     ("address", "bridges"),
     ("plugin", "plugins"),
     ("auth_plugin", "plugins"),
-    ("password_file", "password files"),
-    ("acl_file", "ACL files"),
     ("certfile", "TLS"),
     ("keyfile", "TLS"),
     ("cafile", "TLS"),
@@ -47,7 +45,6 @@ const NOT_YET: &[(&str, &str)] = &[
 #[derive(Debug)]
 pub(crate) struct ParseState {
     pub(crate) config: Config,
-    pub(crate) allow_anonymous: Option<bool>,
     explicit_listeners: bool,
 }
 
@@ -64,6 +61,19 @@ impl ParseState {
     pub(crate) fn listener(&mut self) -> &mut Listener {
         let last = self.config.listeners.len() - 1;
         &mut self.config.listeners[last]
+    }
+
+    /// The security settings a `password_file`/`acl_file`/`allow_anonymous` line sets: the last
+    /// listener's with `per_listener_settings true`, the global ones otherwise.
+    pub(crate) fn security(&mut self) -> &mut SecuritySettings {
+        if self.config.per_listener_settings && self.explicit_listeners {
+            let listener = self.listener();
+            listener
+                .security
+                .get_or_insert_with(SecuritySettings::default)
+        } else {
+            &mut self.config.security
+        }
     }
 
     /// The default listener of `port`/`bind_address`, created on first use.
@@ -93,11 +103,11 @@ pub fn parse_str(name: &Path, text: &str) -> Result<Config, ConfigError> {
 fn new_state(path: &Path) -> ParseState {
     let config = Config {
         source: Some(path.to_path_buf()),
+        security: SecuritySettings::default(),
         ..Config::default()
     };
     ParseState {
         config,
-        allow_anonymous: None,
         explicit_listeners: false,
     }
 }
@@ -105,7 +115,14 @@ fn new_state(path: &Path) -> ParseState {
 fn finish(mut state: ParseState) -> Config {
     state.config.local_only = !state.explicit_listeners;
     // Mosquitto 2: anonymous clients are refused once any listener is configured.
-    state.config.allow_anonymous = state.allow_anonymous.unwrap_or(!state.explicit_listeners);
+    let default = !state.explicit_listeners;
+    let config = &mut state.config;
+    config.security.allow_anonymous = Some(config.security.allow_anonymous.unwrap_or(default));
+    for listener in &mut config.listeners {
+        if let Some(own) = &mut listener.security {
+            own.allow_anonymous = Some(own.allow_anonymous.unwrap_or(default));
+        }
+    }
     state.config
 }
 
@@ -211,7 +228,7 @@ mod tests {
     #[test]
     fn no_listener_means_local_only_and_anonymous() {
         let c = parse("# nothing\nmax_inflight_messages 5\n").unwrap();
-        assert!(c.local_only && c.allow_anonymous);
+        assert!(c.local_only && c.security.allow_anonymous == Some(true));
         assert_eq!(c.listeners[0].addr.to_string(), "127.0.0.1:1883");
         assert_eq!(c.max_inflight_messages, 5);
     }
@@ -219,11 +236,11 @@ mod tests {
     #[test]
     fn a_listener_refuses_anonymous_unless_allowed() {
         let c = parse("listener 1884\n").unwrap();
-        assert!(!c.local_only && !c.allow_anonymous);
+        assert!(!c.local_only && c.security.allow_anonymous == Some(false));
         assert_eq!(c.listeners[0].addr.to_string(), "0.0.0.0:1884");
         let c =
             parse("listener 1884 127.0.0.1\nallow_anonymous true\nmax_connections 3\n").unwrap();
-        assert!(c.allow_anonymous);
+        assert_eq!(c.security.allow_anonymous, Some(true));
         assert_eq!(c.listeners[0].max_connections, Some(3));
     }
 

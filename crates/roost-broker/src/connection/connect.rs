@@ -82,7 +82,9 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
                 "unknown authentication method",
             );
         }
-        if connect.username.is_none() && !config.allow_anonymous {
+        if connect.username.is_none()
+            && config.security_for(&self.listener).allow_anonymous != Some(true)
+        {
             crate::metrics::Metrics::add(&self.broker.metrics.auth_failures, 1);
             info!("Client {} disconnected, not authorised.", connect.client_id);
             self.connack(false, ReasonCode::NOT_AUTHORIZED, Properties::default());

@@ -1,0 +1,6 @@
+//! Who may connect and what they may do: Mosquitto's password file and ACL file, and the
+//! security settings of a listener put together from them.
+
+mod error;
+
+pub use error::AuthFileError;
