@@ -15,12 +15,13 @@ use std::net::SocketAddr;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::watch;
 
+use crate::auth::{AuthFileError, Security};
 use crate::config::{Config, Listener};
 use crate::message::Message;
 use crate::metrics::Metrics;
 use crate::retained_tree::RetainedTree;
 use crate::session::{
-    Attachment, Control, Delivery, EnqueuePolicy, QueueLimits, Session, SessionRef,
+    Attachment, Control, Delivery, EnqueuePolicy, Identity, QueueLimits, Session, SessionRef,
     SubscriptionData, NEVER_EXPIRES,
 };
 use crate::topic_tree::TopicTree;
@@ -46,6 +47,21 @@ pub struct Broker {
     next_auto_id: AtomicU64,
     started: Instant,
     shutdown: watch::Sender<bool>,
+    /// Security per listener, by position in the configuration; swapped whole on reload.
+    security: RwLock<Vec<Arc<Security>>>,
+}
+
+/// Loads the security of every listener (one shared set unless `per_listener_settings`).
+fn load_security(config: &Config) -> Result<Vec<Arc<Security>>, AuthFileError> {
+    let global = Arc::new(Security::load(&config.security)?);
+    config
+        .listeners
+        .iter()
+        .map(|listener| match (config.per_listener_settings, &listener.security) {
+            (true, Some(own)) => Security::load(own).map(Arc::new),
+            _ => Ok(global.clone()),
+        })
+        .collect()
 }
 
 /// What attaching a connection to a session produced.
@@ -72,8 +88,10 @@ fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
 
 impl Broker {
     /// A broker with `config` and nothing stored yet.
-    pub fn new(config: Config) -> Arc<Broker> {
-        Arc::new(Broker {
+    pub fn new(config: Config) -> Result<Arc<Broker>, AuthFileError> {
+        let security = RwLock::new(load_security(&config)?);
+        Ok(Arc::new(Broker {
+            security,
             config: Arc::new(config),
             metrics: Metrics::default(),
             sessions: Mutex::new(HashMap::new()),
@@ -83,7 +101,21 @@ impl Broker {
             next_auto_id: AtomicU64::new(1),
             started: Instant::now(),
             shutdown: watch::channel(false).0,
-        })
+        }))
+    }
+
+    /// The security in force on listener `index` (the position in the configuration).
+    pub(crate) fn security(&self, index: usize) -> Arc<Security> {
+        let table = read(&self.security);
+        table.get(index).or(table.first()).cloned().unwrap_or_else(|| Arc::new(Security::open()))
+    }
+
+    /// Re-reads the password and ACL files of `config` (SIGHUP). All or nothing: on an error the
+    /// old settings stay and the error says which file and line.
+    pub fn reload_security(&self, config: &Config) -> Result<(), AuthFileError> {
+        let fresh = load_security(config)?;
+        *write(&self.security) = fresh;
+        Ok(())
     }
 
     /// The configuration in force.
@@ -102,7 +134,7 @@ impl Broker {
     where
         S: AsyncRead + AsyncWrite + Send + 'static,
     {
-        crate::connection::serve(self.clone(), listener, stream, peer).await;
+        crate::connection::serve(self.clone(), listener, 0, stream, peer).await;
     }
 
     /// Tells every connection to close (MQTT 5 clients get DISCONNECT 0x8B).
@@ -170,6 +202,7 @@ impl Broker {
         clean_start: bool,
         expiry_interval: u32,
         attachment: Attachment,
+        identity: Identity,
     ) -> Attached {
         let now = Instant::now();
         let mut sessions = self.sessions();
@@ -190,6 +223,7 @@ impl Broker {
         take_over(&session);
         let mut state = session.lock();
         state.attached = Some(attachment);
+        state.identity = identity;
         state.expiry_interval = expiry_interval;
         state.generation += 1;
         state.disconnected_at = None;
@@ -338,13 +372,24 @@ impl Broker {
             matches.sort_unstable_by_key(|(s, _)| Arc::as_ptr(&s.0) as usize);
         }
         let policy = self.enqueue_policy();
+        let security = read(&self.security);
+        let acl = security.iter().any(|s| s.has_acl()).then_some(&*security);
         let mut delivered = 0;
         let mut rest = &matches[..];
         while let Some(((session, _), _)) = rest.split_first() {
             let same = rest.iter().take_while(|(s, _)| s == session).count();
             let delivery = self.merge(msg, &rest[..same]);
-            session.0.enqueue(delivery, policy, &self.metrics);
-            delivered += 1;
+            let client_id = &session.0.client_id;
+            let allowed = |identity: &Identity| {
+                acl.is_none_or(|table| {
+                    table.get(identity.listener).is_none_or(|s| {
+                        s.can_receive(identity.username.as_deref(), client_id, &msg.topic)
+                    })
+                })
+            };
+            if session.0.enqueue_if(delivery, policy, &self.metrics, allowed) {
+                delivered += 1;
+            }
             rest = &rest[same..];
         }
         delivered

@@ -22,5 +22,5 @@ pub use broker::Broker;
 pub use config::Config;
 pub use message::Message;
 pub use metrics::Metrics;
-pub use server::{BindError, Server};
+pub use server::{Server, StartError};
 pub use session::Session;

@@ -29,6 +29,8 @@ pub struct Message {
     pub expires_at: Option<Instant>,
     /// Client identifier of the publisher, for No Local; `None` for messages the broker makes.
     pub origin: Option<Arc<str>>,
+    /// User name of the publisher, for `check_retain_source`.
+    pub origin_username: Option<Arc<str>>,
 }
 
 impl Message {
@@ -42,6 +44,7 @@ impl Message {
             properties: Properties::default(),
             expires_at: None,
             origin: None,
+            origin_username: None,
         }
     }
 

@@ -14,15 +14,21 @@ use tracing::{info, warn};
 use crate::broker::Broker;
 use crate::config::{Config, Listener};
 
-/// A listener that could not be opened.
+/// Why the broker could not start.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot listen on {addr}: {source}")]
-pub struct BindError {
-    /// The address asked for.
-    pub addr: SocketAddr,
-    /// Why it failed.
-    #[source]
-    pub source: std::io::Error,
+pub enum StartError {
+    /// A listener that could not be opened.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// Why it failed.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A password or ACL file that cannot be used.
+    #[error(transparent)]
+    Security(#[from] crate::auth::AuthFileError),
 }
 
 /// A broker with its listeners bound, ready to run.
@@ -34,32 +40,19 @@ pub struct Server {
 
 impl Server {
     /// Binds every listener of `config`.
-    pub async fn bind(config: Config) -> Result<Server, BindError> {
+    pub async fn bind(config: Config) -> Result<Server, StartError> {
+        let broker = Broker::new(config)?;
         let mut listeners = Vec::new();
-        for listener in &config.listeners {
-            let socket = TcpListener::bind(listener.addr)
-                .await
-                .map_err(|source| BindError {
-                    addr: listener.addr,
-                    source,
-                })?;
+        for listener in &broker.config.listeners {
+            let bind_error = |source| StartError::Bind { addr: listener.addr, source };
+            let socket = TcpListener::bind(listener.addr).await.map_err(bind_error)?;
             let mut bound = listener.clone();
-            bound.addr = socket.local_addr().map_err(|source| BindError {
-                addr: listener.addr,
-                source,
-            })?;
+            bound.addr = socket.local_addr().map_err(bind_error)?;
             let family = if bound.addr.is_ipv4() { 4 } else { 6 };
-            info!(
-                "Opening ipv{family} listen socket on port {} ({}).",
-                bound.addr.port(),
-                bound.addr
-            );
+            info!("Opening ipv{family} listen socket on port {}.", bound.addr.port());
             listeners.push((Arc::new(bound), socket));
         }
-        Ok(Server {
-            broker: Broker::new(config),
-            listeners,
-        })
+        Ok(Server { broker, listeners })
     }
 
     /// The broker this server runs.
@@ -76,15 +69,10 @@ impl Server {
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         let (alive_tx, mut alive_rx) = mpsc::channel::<()>(1);
         let mut accept_tasks = Vec::new();
-        for (listener, socket) in self.listeners {
-            info!(
-                "Opening ipv{} listen socket on port {}.",
-                if listener.addr.is_ipv4() { 4 } else { 6 },
-                listener.addr.port()
-            );
+        for (index, (listener, socket)) in self.listeners.into_iter().enumerate() {
             let broker = self.broker.clone();
             let alive = alive_tx.clone();
-            accept_tasks.push(tokio::spawn(accept_loop(broker, listener, socket, alive)));
+            accept_tasks.push(tokio::spawn(accept_loop(broker, listener, index, socket, alive)));
         }
         if self.broker.config.sys_interval > 0 {
             tokio::spawn(crate::sys::run(self.broker.clone()));
@@ -103,6 +91,7 @@ impl Server {
 async fn accept_loop(
     broker: Arc<Broker>,
     listener: Arc<Listener>,
+    index: usize,
     socket: TcpListener,
     alive: mpsc::Sender<()>,
 ) {
@@ -132,13 +121,14 @@ async fn accept_loop(
                 }
             },
         };
-        spawn_connection(&broker, &listener, stream, peer, permit, alive.clone());
+        spawn_connection(&broker, &listener, index, stream, peer, permit, alive.clone());
     }
 }
 
 fn spawn_connection(
     broker: &Arc<Broker>,
     listener: &Arc<Listener>,
+    index: usize,
     stream: TcpStream,
     peer: SocketAddr,
     permit: Option<tokio::sync::OwnedSemaphorePermit>,
@@ -150,7 +140,7 @@ fn spawn_connection(
     let broker = broker.clone();
     let listener = listener.clone();
     tokio::spawn(async move {
-        crate::connection::serve(broker, listener, stream, peer).await;
+        crate::connection::serve(broker, listener, index, stream, peer).await;
         drop(permit);
         drop(alive);
     });

@@ -119,7 +119,7 @@ fn publish(topic: &str, payload: &'static str, qos: QoS, packet_id: Option<u16>)
 
 #[tokio::test(start_paused = true)]
 async fn keep_alive_is_enforced_at_one_and_a_half_times() {
-    let broker = Broker::new(Config::default());
+    let broker = Broker::new(Config::default()).unwrap();
     let mut peer = Peer::open(&broker, ProtocolVersion::V5);
     peer.connect("ka", true, 10, Properties::default(), None)
         .await;
@@ -137,7 +137,7 @@ async fn keep_alive_is_enforced_at_one_and_a_half_times() {
 
 #[tokio::test(start_paused = true)]
 async fn will_waits_for_its_delay_and_is_cancelled_by_a_reconnect() {
-    let broker = Broker::new(Config::default());
+    let broker = Broker::new(Config::default()).unwrap();
     let mut watcher = Peer::open(&broker, ProtocolVersion::V5);
     watcher
         .connect("watcher", true, 0, Properties::default(), None)
@@ -187,7 +187,7 @@ async fn will_waits_for_its_delay_and_is_cancelled_by_a_reconnect() {
 
 #[tokio::test(start_paused = true)]
 async fn session_expires_after_its_interval() {
-    let broker = Broker::new(Config::default());
+    let broker = Broker::new(Config::default()).unwrap();
     let mut a = Peer::open(&broker, ProtocolVersion::V5);
     assert!(!a.connect("exp", false, 0, expiry(10), None).await);
     drop(a);
@@ -212,7 +212,7 @@ async fn inflight_window_holds_the_rest_until_acknowledged() {
         max_inflight_messages: 2,
         ..Config::default()
     };
-    let broker = Broker::new(config);
+    let broker = Broker::new(config).unwrap();
     let mut sub = Peer::open(&broker, ProtocolVersion::V3_1_1);
     sub.connect("sub", true, 0, Properties::default(), None)
         .await;

@@ -10,7 +10,8 @@ use tokio::sync::mpsc;
 use tracing::info;
 
 use super::{Client, Connection, Ending};
-use crate::session::{Attachment, NEVER_EXPIRES};
+use crate::auth::Verdict;
+use crate::session::{Attachment, Identity, NEVER_EXPIRES};
 
 impl<S: AsyncRead + AsyncWrite> Connection<S> {
     /// Waits for CONNECT (bounded by the connect timeout) and answers it. `None` when the
@@ -62,7 +63,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         }));
     }
 
-    fn refuse(&mut self, client_id: &str, reason: ReasonCode, why: &str) -> Option<Client> {
+    fn refuse<T>(&mut self, client_id: &str, reason: ReasonCode, why: &str) -> Option<T> {
         info!("Client {client_id} from {} refused: {why}.", self.peer);
         let properties = Properties {
             reason_string: Some(why.to_string()),
@@ -72,92 +73,31 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         None
     }
 
-    fn on_connect(&mut self, connect: Connect) -> Option<Client> {
-        let config = self.broker.config.clone();
+    fn on_connect(&mut self, mut connect: Connect) -> Option<Client> {
+        self.admit(&connect)?;
         let v5 = connect.protocol.is_v5();
-        if connect.properties.authentication_method.is_some() {
-            return self.refuse(
-                &connect.client_id,
-                ReasonCode::BAD_AUTHENTICATION_METHOD,
-                "unknown authentication method",
-            );
-        }
-        if connect.username.is_none()
-            && config.security_for(&self.listener).allow_anonymous != Some(true)
-        {
-            crate::metrics::Metrics::add(&self.broker.metrics.auth_failures, 1);
-            info!("Client {} disconnected, not authorised.", connect.client_id);
-            self.connack(false, ReasonCode::NOT_AUTHORIZED, Properties::default());
-            return None;
-        }
-        if let Some(will) = &connect.will {
-            if will.qos > self.listener.max_qos {
-                return self.refuse(
-                    &connect.client_id,
-                    ReasonCode::QOS_NOT_SUPPORTED,
-                    "will QoS above max_qos",
-                );
-            }
-            if will.retain && !config.retain_available {
-                return self.refuse(
-                    &connect.client_id,
-                    ReasonCode::RETAIN_NOT_SUPPORTED,
-                    "retained will",
-                );
-            }
-        }
         let mut properties = Properties::default();
-        let client_id: Arc<str> = if connect.client_id.is_empty() {
-            let persistent = !connect.clean_start && !v5;
-            if persistent || !config.allow_zero_length_clientid {
-                // MQTT-3.1.3-8: an empty id with a persistent session is refused (return code 2).
-                return self.refuse(
-                    "<empty>",
-                    ReasonCode::CLIENT_IDENTIFIER_NOT_VALID,
-                    "empty client id",
-                );
-            }
-            let assigned = self.broker.assign_client_id();
-            if v5 {
-                properties.assigned_client_identifier = Some(assigned.clone());
-            }
-            Arc::from(assigned)
-        } else {
-            Arc::from(connect.client_id.as_str())
-        };
-        let session_expiry = match connect.protocol {
-            ProtocolVersion::V5 => connect.properties.session_expiry_interval.unwrap_or(0),
-            _ if connect.clean_start => 0,
-            _ => config
-                .persistent_client_expiration
-                .map_or(NEVER_EXPIRES, |d| {
-                    u32::try_from(d.as_secs()).unwrap_or(NEVER_EXPIRES - 1)
-                }),
-        };
+        let client_id = self.client_identifier(&connect, &mut properties)?;
+        if let Some(will) = &mut connect.will {
+            will.topic = self.mounted(&will.topic);
+        }
+        let session_expiry = self.session_expiry(&connect);
         let keep_alive = self.negotiate_keep_alive(connect.keep_alive, &mut properties);
         self.server_limits(&mut properties);
         let (control_tx, control) = mpsc::channel(2);
-        let attachment = Attachment {
-            conn_id: self.conn_id,
-            control: control_tx,
-        };
+        let attachment = Attachment { conn_id: self.conn_id, control: control_tx };
+        let username: Option<Arc<str>> = connect.username.as_deref().map(Arc::from);
+        let identity = Identity { username: username.clone(), listener: self.listener_index };
         let attached =
-            self.broker
-                .attach(&client_id, connect.clean_start, session_expiry, attachment);
+            self.broker.attach(&client_id, connect.clean_start, session_expiry, attachment, identity);
         self.broker.metrics.client_connected();
-        self.connack(
-            attached.session_present,
-            ReasonCode::SUCCESS,
-            if v5 {
-                properties
-            } else {
-                Properties::default()
-            },
-        );
+        let properties = if v5 { properties } else { Properties::default() };
+        self.connack(attached.session_present, ReasonCode::SUCCESS, properties);
         self.log_connected(&connect, &client_id);
         let mut client = Client {
             session: attached.session,
             id: client_id,
+            username,
             keep_alive,
             will: connect.will,
             session_expiry,
@@ -173,6 +113,71 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             self.resend_inflight(&mut client);
         }
         Some(client)
+    }
+
+    /// Authentication and the will's permissions; `None` (CONNACK already written) to refuse.
+    fn admit(&mut self, connect: &Connect) -> Option<()> {
+        let id = &connect.client_id;
+        if connect.properties.authentication_method.is_some() {
+            return self.refuse(id, ReasonCode::BAD_AUTHENTICATION_METHOD, "unknown authentication method");
+        }
+        let security = self.security();
+        let verdict = security.authenticate(connect.username.as_deref(), connect.password.as_deref());
+        if verdict != Verdict::Allowed {
+            crate::metrics::Metrics::add(&self.broker.metrics.auth_failures, 1);
+            info!("Client {id} disconnected, not authorised.");
+            self.connack(false, verdict.reason(self.version.is_v5()), Properties::default());
+            return None;
+        }
+        let Some(will) = &connect.will else { return Some(()) };
+        if will.qos > self.listener.max_qos {
+            return self.refuse(id, ReasonCode::QOS_NOT_SUPPORTED, "will QoS above max_qos");
+        }
+        if will.retain && !self.broker.config.retain_available {
+            return self.refuse(id, ReasonCode::RETAIN_NOT_SUPPORTED, "retained will");
+        }
+        let topic = self.mounted(&will.topic);
+        let user = connect.username.as_deref();
+        if !security.can_publish(user, id, &topic) {
+            crate::metrics::Metrics::add(&self.broker.metrics.auth_failures, 1);
+            return self.refuse(id, ReasonCode::NOT_AUTHORIZED, "will topic not allowed by the ACL");
+        }
+        Some(())
+    }
+
+    /// The client identifier: the user name with `use_username_as_clientid`, the one sent, or
+    /// one assigned for an empty id (MQTT-3.1.3-6; refused with a persistent 3.x session,
+    /// MQTT-3.1.3-8).
+    fn client_identifier(&mut self, connect: &Connect, properties: &mut Properties) -> Option<Arc<str>> {
+        if self.listener.use_username_as_clientid {
+            if let Some(user) = &connect.username {
+                return Some(Arc::from(user.as_str()));
+            }
+        }
+        if !connect.client_id.is_empty() {
+            return Some(Arc::from(connect.client_id.as_str()));
+        }
+        let persistent = !connect.clean_start && !connect.protocol.is_v5();
+        if persistent || !self.broker.config.allow_zero_length_clientid {
+            self.refuse("<empty>", ReasonCode::CLIENT_IDENTIFIER_NOT_VALID, "empty client id")?;
+        }
+        let assigned = self.broker.assign_client_id();
+        if connect.protocol.is_v5() {
+            properties.assigned_client_identifier = Some(assigned.clone());
+        }
+        Some(Arc::from(assigned))
+    }
+
+    /// Seconds the session outlives the connection: the MQTT 5 property, 0 for a clean 3.x
+    /// session, and for a persistent 3.x one `persistent_client_expiration` or never.
+    fn session_expiry(&self, connect: &Connect) -> u32 {
+        match connect.protocol {
+            ProtocolVersion::V5 => connect.properties.session_expiry_interval.unwrap_or(0),
+            _ if connect.clean_start => 0,
+            _ => self.broker.config.persistent_client_expiration.map_or(NEVER_EXPIRES, |d| {
+                u32::try_from(d.as_secs()).unwrap_or(NEVER_EXPIRES - 1)
+            }),
+        }
     }
 
     /// The keep-alive the broker enforces: the client's, lowered to `max_keepalive` (and reported

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use roost_proto::{Packet, Properties, PubResponse, Publish, QoS, ReasonCode};
 use tokio::io::{AsyncRead, AsyncWrite};
+use tracing::debug;
 
 use super::{protocol_error, Client, Connection, Ending};
 use crate::message::Message;
@@ -39,6 +40,16 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         }
         let topic = self.resolve_topic(client, &mut publish)?;
         let packet_id = publish.packet_id.unwrap_or(0);
+        if !self.security().can_publish(client.username.as_deref(), &client.id, &topic) {
+            // Denied by the ACL: dropped; MQTT 5 hears 0x87, 3.x an ordinary acknowledgement.
+            debug!("Denied PUBLISH from {} to '{topic}'.", client.id);
+            match publish.qos {
+                QoS::AtMostOnce => {}
+                QoS::AtLeastOnce => self.ack(Packet::PubAck, packet_id, ReasonCode::NOT_AUTHORIZED),
+                QoS::ExactlyOnce => self.ack(Packet::PubRec, packet_id, ReasonCode::NOT_AUTHORIZED),
+            }
+            return Ok(());
+        }
         if publish.qos == QoS::ExactlyOnce {
             let mut state = client.session.lock();
             if state.inbound_qos2.contains(&packet_id) {
@@ -113,7 +124,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         publish: &mut Publish,
     ) -> Result<Arc<str>, Ending> {
         let Some(alias) = publish.properties.topic_alias.take() else {
-            return Ok(Arc::from(publish.topic.as_str()));
+            return Ok(self.mounted_topic(&publish.topic));
         };
         if alias == 0 || alias > self.listener.max_topic_alias {
             return Err(closing(
@@ -128,9 +139,16 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
                 .cloned()
                 .ok_or_else(|| protocol_error("topic alias used before it was set"))
         } else {
-            let topic: Arc<str> = Arc::from(publish.topic.as_str());
+            let topic = self.mounted_topic(&publish.topic);
             client.inbound_aliases.insert(alias, topic.clone());
             Ok(topic)
+        }
+    }
+
+    fn mounted_topic(&self, topic: &str) -> Arc<str> {
+        match self.listener.mount_point {
+            Some(_) => Arc::from(self.mounted(topic)),
+            None => Arc::from(topic),
         }
     }
 
@@ -146,6 +164,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             properties,
             expires_at: Message::expiry_from(Instant::now(), expiry),
             origin: Some(client.id.clone()),
+            origin_username: client.username.clone(),
         }
     }
 

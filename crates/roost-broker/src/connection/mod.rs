@@ -53,6 +53,7 @@ pub(crate) enum Ending {
 pub(crate) struct Client {
     pub(crate) session: Arc<Session>,
     pub(crate) id: Arc<str>,
+    pub(crate) username: Option<Arc<str>>,
     pub(crate) keep_alive: Option<Duration>,
     pub(crate) will: Option<roost_proto::Will>,
     pub(crate) session_expiry: u32,
@@ -71,6 +72,8 @@ pub(crate) struct Client {
 pub(crate) struct Connection<S> {
     broker: Arc<Broker>,
     listener: Arc<Listener>,
+    /// Position of the listener in the configuration, for its security settings.
+    listener_index: usize,
     conn_id: u64,
     peer: SocketAddr,
     reader: ReadHalf<S>,
@@ -96,6 +99,7 @@ enum Event {
 pub(crate) async fn serve<S>(
     broker: Arc<Broker>,
     listener: Arc<Listener>,
+    listener_index: usize,
     stream: S,
     peer: SocketAddr,
 ) where
@@ -106,6 +110,7 @@ pub(crate) async fn serve<S>(
     let mut conn = Connection {
         broker,
         listener,
+        listener_index,
         conn_id,
         peer,
         reader,
@@ -352,6 +357,21 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
                 info!("Client {id} already connected, closing old connection ({why}).")
             }
             Ending::Closing { why, .. } => info!("Client {id} disconnected: {why}."),
+        }
+    }
+}
+
+impl<S> Connection<S> {
+    /// The security in force now (re-read per check, so a reloaded ACL applies at once).
+    pub(crate) fn security(&self) -> Arc<crate::auth::Security> {
+        self.broker.security(self.listener_index)
+    }
+
+    /// A topic as the broker sees it: the listener's mount point before the client's topic.
+    pub(crate) fn mounted(&self, topic: &str) -> String {
+        match &self.listener.mount_point {
+            Some(mount) => format!("{mount}{topic}"),
+            None => topic.to_string(),
         }
     }
 }

@@ -69,7 +69,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             dup: false,
             qos: delivery.qos,
             retain: delivery.retain,
-            topic: &msg.topic,
+            topic: self.unmounted(&msg.topic),
             packet_id: (delivery.qos != QoS::AtMostOnce).then_some(1),
             payload: &msg.payload,
             properties: &msg.properties,
@@ -95,9 +95,9 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             None if client.outbound_aliases.len() < usize::from(client.client_alias_max) => {
                 let alias = client.outbound_aliases.len() as u16 + 1;
                 client.outbound_aliases.insert(msg.topic.clone(), alias);
-                (&*msg.topic, Some(alias))
+                (self.unmounted(&msg.topic), Some(alias))
             }
-            None => (&*msg.topic, None),
+            None => (self.unmounted(&msg.topic), None),
         };
         let publish = PublishRef {
             dup,
@@ -112,6 +112,14 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             subscription_identifiers: &d.sub_ids,
         };
         encode_publish(&publish, self.version, &mut self.pending);
+    }
+
+    /// A topic as this listener's clients see it: without the mount point.
+    fn unmounted<'t>(&self, topic: &'t str) -> &'t str {
+        match &self.listener.mount_point {
+            Some(mount) => topic.strip_prefix(mount.as_str()).unwrap_or(topic),
+            None => topic,
+        }
     }
 
     /// After a session resumes: every unacknowledged PUBLISH again with DUP set, and PUBREL for

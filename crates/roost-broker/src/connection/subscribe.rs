@@ -6,6 +6,9 @@ use roost_proto::{
     UnsubAck, Unsubscribe,
 };
 use tokio::io::{AsyncRead, AsyncWrite};
+use tracing::debug;
+
+use crate::message::Message;
 
 use super::{protocol_error, Client, Connection, Ending};
 use crate::session::{Delivery, SubscriptionData};
@@ -25,6 +28,19 @@ fn match_filter(filter: &str) -> &str {
 }
 
 impl<S: AsyncRead + AsyncWrite> Connection<S> {
+    /// A filter as the broker stores it: the mount point before the filter (inside a shared
+    /// subscription, before its real filter).
+    fn mounted_filter(&self, filter: &str) -> String {
+        match (&self.listener.mount_point, is_shared(filter)) {
+            (None, _) => filter.to_string(),
+            (Some(_), false) => self.mounted(filter),
+            (Some(mount), true) => {
+                let real = match_filter(filter);
+                format!("{}{mount}{real}", &filter[..filter.len() - real.len()])
+            }
+        }
+    }
+
     pub(super) fn on_subscribe(
         &mut self,
         client: &mut Client,
@@ -58,6 +74,12 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         entry: &SubscribeFilter,
         sub_id: Option<u32>,
     ) -> ReasonCode {
+        let filter = self.mounted_filter(&entry.filter);
+        let security = self.security();
+        if !security.can_subscribe(client.username.as_deref(), &client.id, match_filter(&filter)) {
+            debug!("Denied SUBSCRIBE from {} to '{filter}'.", client.id);
+            return ReasonCode::NOT_AUTHORIZED;
+        }
         let granted = entry.options.qos.min(self.listener.max_qos);
         let data = SubscriptionData {
             qos: granted,
@@ -65,15 +87,15 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             retain_as_published: entry.options.retain_as_published,
             sub_id,
         };
-        let existed = self.broker.subscribe(&client.session, &entry.filter, data);
+        let existed = self.broker.subscribe(&client.session, &filter, data);
         let send_retained = match entry.options.retain_handling {
-            _ if is_shared(&entry.filter) => false,
+            _ if is_shared(&filter) => false,
             RetainHandling::SendAtSubscribe => true,
             RetainHandling::SendAtNewSubscribe => !existed,
             RetainHandling::DoNotSend => false,
         };
         if send_retained {
-            self.queue_retained(client, match_filter(&entry.filter), granted, sub_id);
+            self.queue_retained(client, match_filter(&filter), granted, sub_id);
         }
         ReasonCode(granted as u8)
     }
@@ -83,20 +105,27 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
     fn queue_retained(&self, client: &Client, filter: &str, granted: QoS, sub_id: Option<u32>) {
         let policy = self.broker.enqueue_policy();
         let mut found = Vec::new();
-        self.broker
-            .for_each_retained(filter, |msg| found.push(msg.clone()));
+        self.broker.for_each_retained(filter, |msg| found.push(msg.clone()));
+        let security = self.security();
+        let user = client.username.as_deref();
         for msg in found {
-            let qos = if self.broker.config.upgrade_outgoing_qos {
-                granted
-            } else {
-                granted.min(msg.qos)
-            };
+            if !security.can_receive(user, &client.id, &msg.topic) || !self.source_allowed(&msg) {
+                continue;
+            }
+            let upgrade = self.broker.config.upgrade_outgoing_qos;
+            let qos = if upgrade { granted } else { granted.min(msg.qos) };
             let mut delivery = Delivery::new(msg, qos, true);
             delivery.sub_ids.extend(sub_id);
-            client
-                .session
-                .enqueue(delivery, policy, &self.broker.metrics);
+            client.session.enqueue(delivery, policy, &self.broker.metrics);
         }
+    }
+
+    /// `check_retain_source`: a retained message goes out only while its publisher may still
+    /// write its topic.
+    fn source_allowed(&self, msg: &Message) -> bool {
+        let Some(origin) = msg.origin.as_deref() else { return true };
+        !self.broker.config.check_retain_source
+            || self.security().can_publish(msg.origin_username.as_deref(), origin, &msg.topic)
     }
 
     pub(super) fn on_unsubscribe(
@@ -108,7 +137,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             .filters
             .iter()
             .map(
-                |filter| match self.broker.unsubscribe(&client.session, filter) {
+                |filter| match self.broker.unsubscribe(&client.session, &self.mounted_filter(filter)) {
                     true => ReasonCode::SUCCESS,
                     false => ReasonCode::NO_SUBSCRIPTION_EXISTED,
                 },

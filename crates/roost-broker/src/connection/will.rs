@@ -18,7 +18,7 @@ pub(super) fn schedule(broker: &Arc<Broker>, client: &Client, will: Will) {
         .will_delay_interval
         .unwrap_or(0)
         .min(client.session_expiry);
-    let origin = client.id.clone();
+    let origin = (client.id.clone(), client.username.clone());
     if delay == 0 {
         broker.publish(&Arc::new(will_message(will, origin)));
         return;
@@ -38,7 +38,7 @@ pub(super) fn schedule(broker: &Arc<Broker>, client: &Client, will: Will) {
     });
 }
 
-fn will_message(will: Will, origin: Arc<str>) -> Message {
+fn will_message(will: Will, (origin, origin_username): (Arc<str>, Option<Arc<str>>)) -> Message {
     let mut properties = will.properties;
     properties.will_delay_interval = None;
     let expiry = properties.message_expiry_interval.take();
@@ -50,5 +50,6 @@ fn will_message(will: Will, origin: Arc<str>) -> Message {
         properties,
         expires_at: Message::expiry_from(Instant::now(), expiry),
         origin: Some(origin),
+        origin_username,
     }
 }

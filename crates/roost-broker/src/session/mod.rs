@@ -71,6 +71,15 @@ pub(crate) struct Attachment {
     pub(crate) control: mpsc::Sender<Control>,
 }
 
+/// Who the session's client is, for the ACL checks made when messages are delivered to it, also
+/// while it is offline.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Identity {
+    pub(crate) username: Option<Arc<str>>,
+    /// Position of the listener it connected through, for per-listener security.
+    pub(crate) listener: usize,
+}
+
 /// Session expiry interval meaning "never expires" (MQTT 5: 0xFFFFFFFF; MQTT 3 persistent).
 pub(crate) const NEVER_EXPIRES: u32 = u32::MAX;
 
@@ -89,6 +98,7 @@ pub(crate) struct SessionState {
     /// Counts attachments, so a delayed expiry or will can tell if the client came back.
     pub(crate) generation: u64,
     pub(crate) disconnected_at: Option<Instant>,
+    pub(crate) identity: Identity,
 }
 
 impl SessionState {
@@ -162,11 +172,26 @@ impl Session {
 
     /// Queues one delivery under `policy`, counting what is dropped, and wakes the connection.
     pub(crate) fn enqueue(&self, delivery: Delivery, policy: EnqueuePolicy, metrics: &Metrics) {
+        self.enqueue_if(delivery, policy, metrics, |_| true);
+    }
+
+    /// Queues one delivery if `allowed` says the session's client may receive it (the ACL);
+    /// returns whether it was allowed.
+    pub(crate) fn enqueue_if(
+        &self,
+        delivery: Delivery,
+        policy: EnqueuePolicy,
+        metrics: &Metrics,
+        allowed: impl FnOnce(&Identity) -> bool,
+    ) -> bool {
         let mut state = self.lock();
+        if !allowed(&state.identity) {
+            return false;
+        }
         let online = state.attached.is_some();
         if !online && delivery.qos == QoS::AtMostOnce && !policy.queue_qos0_offline {
             Metrics::add(&metrics.dropped_offline_qos0, 1);
-            return;
+            return true;
         }
         match state.queue.push(delivery, policy.limits, online) {
             Ok(0) => {}
@@ -177,6 +202,7 @@ impl Session {
         if online {
             self.wake();
         }
+        true
     }
 }
 
