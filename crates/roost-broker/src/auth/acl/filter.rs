@@ -118,6 +118,26 @@ impl Filter {
     }
 
     /// Whether the filter holds `%c` or `%u` (Mosquitto warns about a pattern that does not).
+    /// The rule as text with `%c`/`%u` filled in, for comparing it with a subscription filter;
+    /// `None` when it needs a user name the client does not have.
+    pub(super) fn render(&self, who: &Identity<'_>) -> Option<String> {
+        if self.uses_username && who.username.is_none() {
+            return None;
+        }
+        let mut out = String::new();
+        for (i, level) in self.levels.iter().enumerate() {
+            if i > 0 {
+                out.push('/');
+            }
+            match level {
+                Level::Single => out.push('+'),
+                Level::Multi => out.push('#'),
+                Level::Text(pieces) => pieces.iter().for_each(|p| out.push_str(p.text(who))),
+            }
+        }
+        Some(out)
+    }
+
     pub(super) fn uses_substitution(&self) -> bool {
         self.uses_substitution
     }

@@ -63,12 +63,12 @@ use super::AuthFileError;
 ///
 /// # Subscriptions
 ///
-/// Mosquitto 2.0's ACL file does not restrict SUBSCRIBE at all: its check returns success for
-/// subscribe and unsubscribe before looking at any rule (`/* FIXME - implement ACL subscription
-/// strings. */`, unchanged since 1.5). A client may subscribe to any filter, `#` included, and
-/// gets a granted SUBACK; read access is enforced per message instead — on every delivery and on
-/// every retained message sent for the subscription — with [`AclFile::can_receive`].
-/// [`AclFile::can_subscribe`] therefore always allows.
+/// Mosquitto 2.0's ACL file does not restrict SUBSCRIBE at all (its check returns success before
+/// looking at any rule) and enforces read access per message. Roost enforces it per message too,
+/// with [`AclFile::can_receive`], and also refuses a subscription that could deliver nothing:
+/// one whose whole filter a deny rule covers, or that no read grant overlaps. So a client with
+/// `topic read a/#` may subscribe to `#` (and receives only `a/...`), as in Mosquitto, but a
+/// subscription to `b/#` gets SUBACK 0x80 (3.x) / 0x87 (5) instead of silence.
 ///
 /// # Cost
 ///
@@ -113,6 +113,21 @@ impl Rules {
     }
 
     /// `Some(false)` if a deny matches, `Some(true)` if a grant of `want` matches, else `None`.
+    /// A subscription is refused when a deny rule covers the whole filter, and allowed when a
+    /// read grant overlaps it (some topic could be delivered); what is delivered is then still
+    /// checked message by message.
+    fn decide_subscription(&self, filter: &str, who: &Identity<'_>) -> Option<bool> {
+        let rendered = |f: &Filter| f.render(who);
+        if self.denies.iter().filter_map(rendered).any(|rule| covers(&rule, filter)) {
+            return Some(false);
+        }
+        let readable = |(access, f): &(Access, Filter)| match access {
+            Access::Read | Access::ReadWrite => f.render(who),
+            _ => None,
+        };
+        self.grants.iter().filter_map(readable).any(|rule| overlaps(&rule, filter)).then_some(true)
+    }
+
     fn decide(&self, topic: &str, want: Want, who: &Identity<'_>) -> Option<bool> {
         if self.denies.iter().any(|filter| filter.matches(topic, who)) {
             return Some(false);
@@ -210,13 +225,26 @@ impl AclFile {
         self.check(username, client_id, topic, Want::Read)
     }
 
-    /// Whether the client may subscribe to `filter`: always, as in Mosquitto 2.0, whose ACL file
-    /// does not restrict SUBSCRIBE (see [Subscriptions](AclFile#subscriptions)). Read access is
-    /// enforced per message by [`AclFile::can_receive`].
+    /// Whether the client may subscribe to `filter`: not when a deny rule covers all of it, yes
+    /// when a read grant overlaps it (see [Subscriptions](AclFile#subscriptions)). Read access is
+    /// still enforced per message by [`AclFile::can_receive`].
     #[must_use]
     pub fn can_subscribe(&self, username: Option<&str>, client_id: &str, filter: &str) -> bool {
-        let _ = (username, client_id, filter);
-        true
+        if filter.is_empty() {
+            return false;
+        }
+        let who = Identity { username, client_id };
+        let own = match username {
+            Some(name) => self.users.get(name),
+            None => Some(&self.anonymous),
+        };
+        if let Some(decision) = own.and_then(|rules| rules.decide_subscription(filter, &who)) {
+            return decision;
+        }
+        if self.patterns.is_empty() || username.is_some_and(has_wildcard) || has_wildcard(client_id) {
+            return false;
+        }
+        self.patterns.decide_subscription(filter, &who).unwrap_or(false)
     }
 
     fn check(&self, username: Option<&str>, client_id: &str, topic: &str, want: Want) -> bool {
@@ -241,6 +269,47 @@ impl AclFile {
             return false;
         }
         self.patterns.decide(topic, want, &who).unwrap_or(false)
+    }
+}
+
+/// True when every topic `filter` matches is also matched by `rule` (both MQTT filters).
+fn covers(rule: &str, filter: &str) -> bool {
+    if rule.starts_with('$') != filter.starts_with('$') && !filter.starts_with('$') {
+        return false;
+    }
+    let mut filter_levels = filter.split('/');
+    for rule_level in rule.split('/') {
+        if rule_level == "#" {
+            return true;
+        }
+        match filter_levels.next() {
+            None | Some("#") => return false,
+            Some("+") if rule_level != "+" => return false,
+            Some(level) if rule_level != "+" && rule_level != level => return false,
+            Some(_) => {}
+        }
+    }
+    filter_levels.next().is_none()
+}
+
+/// True when some topic is matched by both filters. Topics starting with `$` are matched only
+/// by filters that name them (MQTT-4.7.2-1), so a rule and a filter must agree on the `$`.
+fn overlaps(rule: &str, filter: &str) -> bool {
+    if rule.starts_with('$') != filter.starts_with('$') {
+        let dollar_side_literal = if filter.starts_with('$') { rule } else { filter };
+        if dollar_side_literal.starts_with(['+', '#']) || !dollar_side_literal.starts_with('$') {
+            return false;
+        }
+    }
+    let (mut a, mut b) = (rule.split('/'), filter.split('/'));
+    loop {
+        match (a.next(), b.next()) {
+            (Some("#"), _) | (_, Some("#")) => return true,
+            (None, None) => return true,
+            (None, Some(_)) | (Some(_), None) => return false,
+            (Some(x), Some(y)) if x == "+" || y == "+" || x == y => {}
+            _ => return false,
+        }
     }
 }
 
