@@ -2,5 +2,10 @@
 //! security settings of a listener put together from them.
 
 mod error;
+mod password;
 
 pub use error::AuthFileError;
+pub use password::{
+    check_username, HashError, HashKind, PasswordFile, PasswordHash, UsernameError,
+    DEFAULT_ITERATIONS,
+};
