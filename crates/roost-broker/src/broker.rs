@@ -57,10 +57,12 @@ fn load_security(config: &Config) -> Result<Vec<Arc<Security>>, AuthFileError> {
     config
         .listeners
         .iter()
-        .map(|listener| match (config.per_listener_settings, &listener.security) {
-            (true, Some(own)) => Security::load(own).map(Arc::new),
-            _ => Ok(global.clone()),
-        })
+        .map(
+            |listener| match (config.per_listener_settings, &listener.security) {
+                (true, Some(own)) => Security::load(own).map(Arc::new),
+                _ => Ok(global.clone()),
+            },
+        )
         .collect()
 }
 
@@ -107,7 +109,11 @@ impl Broker {
     /// The security in force on listener `index` (the position in the configuration).
     pub(crate) fn security(&self, index: usize) -> Arc<Security> {
         let table = read(&self.security);
-        table.get(index).or(table.first()).cloned().unwrap_or_else(|| Arc::new(Security::open()))
+        table
+            .get(index)
+            .or(table.first())
+            .cloned()
+            .unwrap_or_else(|| Arc::new(Security::open()))
     }
 
     /// Re-reads the password and ACL files of `config` (SIGHUP). All or nothing: on an error the
@@ -387,7 +393,10 @@ impl Broker {
                     })
                 })
             };
-            if session.0.enqueue_if(delivery, policy, &self.metrics, allowed) {
+            if session
+                .0
+                .enqueue_if(delivery, policy, &self.metrics, allowed)
+            {
                 delivered += 1;
             }
             rest = &rest[same..];

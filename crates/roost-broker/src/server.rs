@@ -44,12 +44,18 @@ impl Server {
         let broker = Broker::new(config)?;
         let mut listeners = Vec::new();
         for listener in &broker.config.listeners {
-            let bind_error = |source| StartError::Bind { addr: listener.addr, source };
+            let bind_error = |source| StartError::Bind {
+                addr: listener.addr,
+                source,
+            };
             let socket = TcpListener::bind(listener.addr).await.map_err(bind_error)?;
             let mut bound = listener.clone();
             bound.addr = socket.local_addr().map_err(bind_error)?;
             let family = if bound.addr.is_ipv4() { 4 } else { 6 };
-            info!("Opening ipv{family} listen socket on port {}.", bound.addr.port());
+            info!(
+                "Opening ipv{family} listen socket on port {}.",
+                bound.addr.port()
+            );
             listeners.push((Arc::new(bound), socket));
         }
         Ok(Server { broker, listeners })
@@ -72,7 +78,9 @@ impl Server {
         for (index, (listener, socket)) in self.listeners.into_iter().enumerate() {
             let broker = self.broker.clone();
             let alive = alive_tx.clone();
-            accept_tasks.push(tokio::spawn(accept_loop(broker, listener, index, socket, alive)));
+            accept_tasks.push(tokio::spawn(accept_loop(
+                broker, listener, index, socket, alive,
+            )));
         }
         if self.broker.config.sys_interval > 0 {
             tokio::spawn(crate::sys::run(self.broker.clone()));
@@ -121,7 +129,15 @@ async fn accept_loop(
                 }
             },
         };
-        spawn_connection(&broker, &listener, index, stream, peer, permit, alive.clone());
+        spawn_connection(
+            &broker,
+            &listener,
+            index,
+            stream,
+            peer,
+            permit,
+            alive.clone(),
+        );
     }
 }
 

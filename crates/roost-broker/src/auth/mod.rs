@@ -8,5 +8,8 @@ mod security;
 
 pub use acl::AclFile;
 pub use error::AuthFileError;
-pub use password::PasswordFile;
+pub use password::{
+    check_username, HashError, HashKind, PasswordFile, PasswordHash, UsernameError,
+    DEFAULT_ITERATIONS,
+};
 pub use security::{Security, Verdict};

@@ -43,14 +43,26 @@ impl Security {
     pub fn load(settings: &SecuritySettings) -> Result<Security, AuthFileError> {
         Ok(Security {
             allow_anonymous: settings.allow_anonymous.unwrap_or(false),
-            passwords: settings.password_file.as_deref().map(PasswordFile::load).transpose()?,
-            acl: settings.acl_file.as_deref().map(AclFile::load).transpose()?,
+            passwords: settings
+                .password_file
+                .as_deref()
+                .map(PasswordFile::load)
+                .transpose()?,
+            acl: settings
+                .acl_file
+                .as_deref()
+                .map(AclFile::load)
+                .transpose()?,
         })
     }
 
     /// No password file, no ACL, anonymous clients allowed: the embedded defaults.
     pub fn open() -> Security {
-        Security { allow_anonymous: true, passwords: None, acl: None }
+        Security {
+            allow_anonymous: true,
+            passwords: None,
+            acl: None,
+        }
     }
 
     /// Checks a CONNECT's user name and password. Without a password file any user name is
@@ -74,17 +86,23 @@ impl Security {
 
     /// May this client publish to `topic`?
     pub fn can_publish(&self, username: Option<&str>, client_id: &str, topic: &str) -> bool {
-        self.acl.as_ref().is_none_or(|acl| acl.can_publish(username, client_id, topic))
+        self.acl
+            .as_ref()
+            .is_none_or(|acl| acl.can_publish(username, client_id, topic))
     }
 
     /// May this client subscribe to `filter`?
     pub fn can_subscribe(&self, username: Option<&str>, client_id: &str, filter: &str) -> bool {
-        self.acl.as_ref().is_none_or(|acl| acl.can_subscribe(username, client_id, filter))
+        self.acl
+            .as_ref()
+            .is_none_or(|acl| acl.can_subscribe(username, client_id, filter))
     }
 
     /// May this client receive a message on `topic`?
     pub fn can_receive(&self, username: Option<&str>, client_id: &str, topic: &str) -> bool {
-        self.acl.as_ref().is_none_or(|acl| acl.can_receive(username, client_id, topic))
+        self.acl
+            .as_ref()
+            .is_none_or(|acl| acl.can_receive(username, client_id, topic))
     }
 
     /// How many users the password file holds, for the log line of a reload.

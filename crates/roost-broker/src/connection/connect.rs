@@ -85,13 +85,28 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         let keep_alive = self.negotiate_keep_alive(connect.keep_alive, &mut properties);
         self.server_limits(&mut properties);
         let (control_tx, control) = mpsc::channel(2);
-        let attachment = Attachment { conn_id: self.conn_id, control: control_tx };
+        let attachment = Attachment {
+            conn_id: self.conn_id,
+            control: control_tx,
+        };
         let username: Option<Arc<str>> = connect.username.as_deref().map(Arc::from);
-        let identity = Identity { username: username.clone(), listener: self.listener_index };
-        let attached =
-            self.broker.attach(&client_id, connect.clean_start, session_expiry, attachment, identity);
+        let identity = Identity {
+            username: username.clone(),
+            listener: self.listener_index,
+        };
+        let attached = self.broker.attach(
+            &client_id,
+            connect.clean_start,
+            session_expiry,
+            attachment,
+            identity,
+        );
         self.broker.metrics.client_connected();
-        let properties = if v5 { properties } else { Properties::default() };
+        let properties = if v5 {
+            properties
+        } else {
+            Properties::default()
+        };
         self.connack(attached.session_present, ReasonCode::SUCCESS, properties);
         self.log_connected(&connect, &client_id);
         let mut client = Client {
@@ -119,17 +134,28 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
     fn admit(&mut self, connect: &Connect) -> Option<()> {
         let id = &connect.client_id;
         if connect.properties.authentication_method.is_some() {
-            return self.refuse(id, ReasonCode::BAD_AUTHENTICATION_METHOD, "unknown authentication method");
+            return self.refuse(
+                id,
+                ReasonCode::BAD_AUTHENTICATION_METHOD,
+                "unknown authentication method",
+            );
         }
         let security = self.security();
-        let verdict = security.authenticate(connect.username.as_deref(), connect.password.as_deref());
+        let verdict =
+            security.authenticate(connect.username.as_deref(), connect.password.as_deref());
         if verdict != Verdict::Allowed {
             crate::metrics::Metrics::add(&self.broker.metrics.auth_failures, 1);
             info!("Client {id} disconnected, not authorised.");
-            self.connack(false, verdict.reason(self.version.is_v5()), Properties::default());
+            self.connack(
+                false,
+                verdict.reason(self.version.is_v5()),
+                Properties::default(),
+            );
             return None;
         }
-        let Some(will) = &connect.will else { return Some(()) };
+        let Some(will) = &connect.will else {
+            return Some(());
+        };
         if will.qos > self.listener.max_qos {
             return self.refuse(id, ReasonCode::QOS_NOT_SUPPORTED, "will QoS above max_qos");
         }
@@ -140,7 +166,11 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         let user = connect.username.as_deref();
         if !security.can_publish(user, id, &topic) {
             crate::metrics::Metrics::add(&self.broker.metrics.auth_failures, 1);
-            return self.refuse(id, ReasonCode::NOT_AUTHORIZED, "will topic not allowed by the ACL");
+            return self.refuse(
+                id,
+                ReasonCode::NOT_AUTHORIZED,
+                "will topic not allowed by the ACL",
+            );
         }
         Some(())
     }
@@ -148,7 +178,11 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
     /// The client identifier: the user name with `use_username_as_clientid`, the one sent, or
     /// one assigned for an empty id (MQTT-3.1.3-6; refused with a persistent 3.x session,
     /// MQTT-3.1.3-8).
-    fn client_identifier(&mut self, connect: &Connect, properties: &mut Properties) -> Option<Arc<str>> {
+    fn client_identifier(
+        &mut self,
+        connect: &Connect,
+        properties: &mut Properties,
+    ) -> Option<Arc<str>> {
         if self.listener.use_username_as_clientid {
             if let Some(user) = &connect.username {
                 return Some(Arc::from(user.as_str()));
@@ -159,7 +193,11 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         }
         let persistent = !connect.clean_start && !connect.protocol.is_v5();
         if persistent || !self.broker.config.allow_zero_length_clientid {
-            self.refuse("<empty>", ReasonCode::CLIENT_IDENTIFIER_NOT_VALID, "empty client id")?;
+            self.refuse(
+                "<empty>",
+                ReasonCode::CLIENT_IDENTIFIER_NOT_VALID,
+                "empty client id",
+            )?;
         }
         let assigned = self.broker.assign_client_id();
         if connect.protocol.is_v5() {
@@ -174,9 +212,13 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         match connect.protocol {
             ProtocolVersion::V5 => connect.properties.session_expiry_interval.unwrap_or(0),
             _ if connect.clean_start => 0,
-            _ => self.broker.config.persistent_client_expiration.map_or(NEVER_EXPIRES, |d| {
-                u32::try_from(d.as_secs()).unwrap_or(NEVER_EXPIRES - 1)
-            }),
+            _ => self
+                .broker
+                .config
+                .persistent_client_expiration
+                .map_or(NEVER_EXPIRES, |d| {
+                    u32::try_from(d.as_secs()).unwrap_or(NEVER_EXPIRES - 1)
+                }),
         }
     }
 

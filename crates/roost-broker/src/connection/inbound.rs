@@ -40,7 +40,10 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         }
         let topic = self.resolve_topic(client, &mut publish)?;
         let packet_id = publish.packet_id.unwrap_or(0);
-        if !self.security().can_publish(client.username.as_deref(), &client.id, &topic) {
+        if !self
+            .security()
+            .can_publish(client.username.as_deref(), &client.id, &topic)
+        {
             // Denied by the ACL: dropped; MQTT 5 hears 0x87, 3.x an ordinary acknowledgement.
             debug!("Denied PUBLISH from {} to '{topic}'.", client.id);
             match publish.qos {

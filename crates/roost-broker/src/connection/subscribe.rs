@@ -76,7 +76,11 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
     ) -> ReasonCode {
         let filter = self.mounted_filter(&entry.filter);
         let security = self.security();
-        if !security.can_subscribe(client.username.as_deref(), &client.id, match_filter(&filter)) {
+        if !security.can_subscribe(
+            client.username.as_deref(),
+            &client.id,
+            match_filter(&filter),
+        ) {
             debug!("Denied SUBSCRIBE from {} to '{filter}'.", client.id);
             return ReasonCode::NOT_AUTHORIZED;
         }
@@ -105,7 +109,8 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
     fn queue_retained(&self, client: &Client, filter: &str, granted: QoS, sub_id: Option<u32>) {
         let policy = self.broker.enqueue_policy();
         let mut found = Vec::new();
-        self.broker.for_each_retained(filter, |msg| found.push(msg.clone()));
+        self.broker
+            .for_each_retained(filter, |msg| found.push(msg.clone()));
         let security = self.security();
         let user = client.username.as_deref();
         for msg in found {
@@ -113,19 +118,29 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
                 continue;
             }
             let upgrade = self.broker.config.upgrade_outgoing_qos;
-            let qos = if upgrade { granted } else { granted.min(msg.qos) };
+            let qos = if upgrade {
+                granted
+            } else {
+                granted.min(msg.qos)
+            };
             let mut delivery = Delivery::new(msg, qos, true);
             delivery.sub_ids.extend(sub_id);
-            client.session.enqueue(delivery, policy, &self.broker.metrics);
+            client
+                .session
+                .enqueue(delivery, policy, &self.broker.metrics);
         }
     }
 
     /// `check_retain_source`: a retained message goes out only while its publisher may still
     /// write its topic.
     fn source_allowed(&self, msg: &Message) -> bool {
-        let Some(origin) = msg.origin.as_deref() else { return true };
+        let Some(origin) = msg.origin.as_deref() else {
+            return true;
+        };
         !self.broker.config.check_retain_source
-            || self.security().can_publish(msg.origin_username.as_deref(), origin, &msg.topic)
+            || self
+                .security()
+                .can_publish(msg.origin_username.as_deref(), origin, &msg.topic)
     }
 
     pub(super) fn on_unsubscribe(
@@ -136,12 +151,15 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         let reasons = unsubscribe
             .filters
             .iter()
-            .map(
-                |filter| match self.broker.unsubscribe(&client.session, &self.mounted_filter(filter)) {
+            .map(|filter| {
+                match self
+                    .broker
+                    .unsubscribe(&client.session, &self.mounted_filter(filter))
+                {
                     true => ReasonCode::SUCCESS,
                     false => ReasonCode::NO_SUBSCRIPTION_EXISTED,
-                },
-            )
+                }
+            })
             .collect();
         let reasons = if self.version.is_v5() {
             reasons

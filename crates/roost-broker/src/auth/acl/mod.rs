@@ -118,14 +118,23 @@ impl Rules {
     /// checked message by message.
     fn decide_subscription(&self, filter: &str, who: &Identity<'_>) -> Option<bool> {
         let rendered = |f: &Filter| f.render(who);
-        if self.denies.iter().filter_map(rendered).any(|rule| covers(&rule, filter)) {
+        if self
+            .denies
+            .iter()
+            .filter_map(rendered)
+            .any(|rule| covers(&rule, filter))
+        {
             return Some(false);
         }
         let readable = |(access, f): &(Access, Filter)| match access {
             Access::Read | Access::ReadWrite => f.render(who),
             _ => None,
         };
-        self.grants.iter().filter_map(readable).any(|rule| overlaps(&rule, filter)).then_some(true)
+        self.grants
+            .iter()
+            .filter_map(readable)
+            .any(|rule| overlaps(&rule, filter))
+            .then_some(true)
     }
 
     fn decide(&self, topic: &str, want: Want, who: &Identity<'_>) -> Option<bool> {
@@ -233,7 +242,10 @@ impl AclFile {
         if filter.is_empty() {
             return false;
         }
-        let who = Identity { username, client_id };
+        let who = Identity {
+            username,
+            client_id,
+        };
         let own = match username {
             Some(name) => self.users.get(name),
             None => Some(&self.anonymous),
@@ -241,10 +253,13 @@ impl AclFile {
         if let Some(decision) = own.and_then(|rules| rules.decide_subscription(filter, &who)) {
             return decision;
         }
-        if self.patterns.is_empty() || username.is_some_and(has_wildcard) || has_wildcard(client_id) {
+        if self.patterns.is_empty() || username.is_some_and(has_wildcard) || has_wildcard(client_id)
+        {
             return false;
         }
-        self.patterns.decide_subscription(filter, &who).unwrap_or(false)
+        self.patterns
+            .decide_subscription(filter, &who)
+            .unwrap_or(false)
     }
 
     fn check(&self, username: Option<&str>, client_id: &str, topic: &str, want: Want) -> bool {
@@ -296,7 +311,11 @@ fn covers(rule: &str, filter: &str) -> bool {
 /// by filters that name them (MQTT-4.7.2-1), so a rule and a filter must agree on the `$`.
 fn overlaps(rule: &str, filter: &str) -> bool {
     if rule.starts_with('$') != filter.starts_with('$') {
-        let dollar_side_literal = if filter.starts_with('$') { rule } else { filter };
+        let dollar_side_literal = if filter.starts_with('$') {
+            rule
+        } else {
+            filter
+        };
         if dollar_side_literal.starts_with(['+', '#']) || !dollar_side_literal.starts_with('$') {
             return false;
         }

@@ -437,13 +437,28 @@ fn topic_names_with_wildcards_or_empty_are_refused() {
 #[test]
 fn subscribe_allowed_when_a_read_grant_overlaps_the_filter() {
     let acl = load("user u\ntopic read a/#\ntopic write w/#\npattern read p/%u/+\n");
-    assert!(acl.can_subscribe(Some("u"), "c", "#"), "# overlaps a/#, as Mosquitto grants");
+    assert!(
+        acl.can_subscribe(Some("u"), "c", "#"),
+        "# overlaps a/#, as Mosquitto grants"
+    );
     assert!(acl.can_subscribe(Some("u"), "c", "a/+/x"));
     assert!(acl.can_subscribe(Some("u"), "c", "+/b"));
-    assert!(!acl.can_subscribe(Some("u"), "c", "b/#"), "no read grant overlaps b/#");
-    assert!(!acl.can_subscribe(Some("u"), "c", "w/#"), "write access is not read access");
-    assert!(!acl.can_subscribe(Some("u"), "c", "$SYS/#"), "# rules do not reach $ topics");
-    assert!(acl.can_subscribe(Some("v"), "c", "p/v/x"), "patterns fill in %u");
+    assert!(
+        !acl.can_subscribe(Some("u"), "c", "b/#"),
+        "no read grant overlaps b/#"
+    );
+    assert!(
+        !acl.can_subscribe(Some("u"), "c", "w/#"),
+        "write access is not read access"
+    );
+    assert!(
+        !acl.can_subscribe(Some("u"), "c", "$SYS/#"),
+        "# rules do not reach $ topics"
+    );
+    assert!(
+        acl.can_subscribe(Some("v"), "c", "p/v/x"),
+        "patterns fill in %u"
+    );
     assert!(!acl.can_subscribe(Some("v"), "c", "p/u/x"));
 }
 
@@ -452,9 +467,15 @@ fn subscribe_refused_when_a_deny_covers_the_whole_filter() {
     let acl = load("user u\ntopic read a/#\ntopic deny a/secret/#\n");
     assert!(!acl.can_subscribe(Some("u"), "c", "a/secret/#"));
     assert!(!acl.can_subscribe(Some("u"), "c", "a/secret/x"));
-    assert!(acl.can_subscribe(Some("u"), "c", "a/+/x"), "partly denied: delivery filters the rest");
+    assert!(
+        acl.can_subscribe(Some("u"), "c", "a/+/x"),
+        "partly denied: delivery filters the rest"
+    );
     assert!(!acl.can_receive(Some("u"), "c", "a/secret/x"));
-    assert!(!acl.can_subscribe(ANON, "c", "a/#"), "anonymous has no rules here");
+    assert!(
+        !acl.can_subscribe(ANON, "c", "a/#"),
+        "anonymous has no rules here"
+    );
 }
 
 // --- Lines ---
