@@ -145,7 +145,8 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             security.authenticate(connect.username.as_deref(), connect.password.as_deref());
         if verdict != Verdict::Allowed {
             crate::metrics::Metrics::add(&self.broker.metrics.auth_failures, 1);
-            info!("Client {id} disconnected, not authorised.");
+            // Mosquitto logs the id as <unknown> here: it is not assigned until CONNECT succeeds.
+            info!("Client <unknown> disconnected, not authorised.");
             self.connack(
                 false,
                 verdict.reason(self.version.is_v5()),
