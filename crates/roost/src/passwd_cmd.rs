@@ -78,12 +78,7 @@ enum Stop {
 
 /// Runs `roost passwd`; every failure is reported here, with `mosquitto_passwd`'s exit code.
 pub(crate) fn run(args: &PasswdArgs) -> anyhow::Result<ExitCode> {
-    let words: Vec<String> = args
-        .args
-        .iter()
-        .map(|word| word.to_string_lossy().into_owned())
-        .collect();
-    let request = match parse(&words) {
+    let request = match parse(&args.args) {
         Ok(request) => request,
         Err(Stop::Usage) => {
             print!("{USAGE}");
@@ -107,82 +102,127 @@ fn error(message: impl Into<String>) -> Stop {
     Stop::Error(message.into())
 }
 
+/// The flags before the first other word.
+#[derive(Debug, Default)]
+struct Flags {
+    kind: HashKind,
+    batch: bool,
+    create: bool,
+    delete: bool,
+    update: bool,
+}
+
 /// Reads the arguments in `mosquitto_passwd` 2.0's order, with its messages.
-fn parse(words: &[String]) -> Result<Request, Stop> {
+fn parse(words: &[OsString]) -> Result<Request, Stop> {
     if words.is_empty() {
         return Err(Stop::Usage);
     }
-    let mut kind = HashKind::default();
-    let mut iterations = None;
-    let (mut batch, mut create, mut delete, mut update) = (false, false, false, false);
-    let mut idx = 0;
-    while let Some(word) = words.get(idx) {
-        match word.as_str() {
-            "-H" => {
-                let name = words.get(idx + 1).ok_or_else(|| {
-                    error("Error: -H argument given but not enough other arguments.")
-                })?;
-                kind = HashKind::from_name(name)
-                    .ok_or_else(|| error(format!("Error: Unknown hash type '{name}'")))?;
-                idx += 1;
-            }
-            "-I" => {
-                let count = words.get(idx + 1).ok_or_else(|| {
-                    error("Error: -I argument given but not enough other arguments.")
-                })?;
-                let count = count
-                    .parse::<u32>()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .ok_or_else(|| error("Error: Number of iterations must be > 0."))?;
-                iterations = Some(count);
-                idx += 1;
-            }
-            "-b" => batch = true,
-            "-c" => create = true,
-            "-D" => delete = true,
-            "-U" => update = true,
-            _ => break,
-        }
-        idx += 1;
-    }
-    if let (HashKind::Sha512Pbkdf2 { .. }, Some(iterations)) = (kind, iterations) {
-        kind = HashKind::Sha512Pbkdf2 { iterations };
-    }
+    let (flags, first_positional) = parse_flags(words)?;
     for (conflict, message) in [
         (
-            create && delete,
+            flags.create && flags.delete,
             "Error: -c and -D cannot be used together.",
         ),
         (
-            create && update,
+            flags.create && flags.update,
             "Error: -c and -U cannot be used together.",
         ),
         (
-            delete && update,
+            flags.delete && flags.update,
             "Error: -D and -U cannot be used together.",
         ),
-        (delete && batch, "Error: -b and -D cannot be used together."),
+        (
+            flags.delete && flags.batch,
+            "Error: -b and -D cannot be used together.",
+        ),
     ] {
         if conflict {
             return Err(error(message));
         }
     }
-    let rest = &words[idx..];
-    let (file, action) = match rest {
-        [file, user, password, ..] if create && batch => (file, set(user, Some(password), true)),
+    let (file, action) = positionals(&flags, &words[first_positional..])?;
+    check(&action)?;
+    Ok(Request {
+        kind: flags.kind,
+        file: PathBuf::from(file),
+        action,
+    })
+}
+
+/// Reads flags up to the first word that is not one; returns them and that word's index.
+fn parse_flags(words: &[OsString]) -> Result<(Flags, usize), Stop> {
+    let mut flags = Flags::default();
+    let mut iterations = None;
+    let mut idx = 0;
+    while let Some(word) = words.get(idx) {
+        match word.to_str() {
+            Some("-H") => {
+                let name = words.get(idx + 1).ok_or_else(|| {
+                    error("Error: -H argument given but not enough other arguments.")
+                })?;
+                flags.kind = name.to_str().and_then(HashKind::from_name).ok_or_else(|| {
+                    error(format!(
+                        "Error: Unknown hash type '{}'",
+                        name.to_string_lossy()
+                    ))
+                })?;
+                idx += 1;
+            }
+            Some("-I") => {
+                let count = words.get(idx + 1).ok_or_else(|| {
+                    error("Error: -I argument given but not enough other arguments.")
+                })?;
+                let count = count
+                    .to_str()
+                    .and_then(|count| count.parse::<u32>().ok())
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| error("Error: Number of iterations must be > 0."))?;
+                iterations = Some(count);
+                idx += 1;
+            }
+            Some("-b") => flags.batch = true,
+            Some("-c") => flags.create = true,
+            Some("-D") => flags.delete = true,
+            Some("-U") => flags.update = true,
+            _ => break,
+        }
+        idx += 1;
+    }
+    if let (HashKind::Sha512Pbkdf2 { .. }, Some(iterations)) = (flags.kind, iterations) {
+        flags.kind = HashKind::Sha512Pbkdf2 { iterations };
+    }
+    Ok((flags, idx))
+}
+
+/// The file and what to do with it, from the words after the flags. As `mosquitto_passwd`
+/// does, extra words after `-c` or `-D` arguments are ignored; elsewhere they give the usage.
+fn positionals<'a>(flags: &Flags, rest: &'a [OsString]) -> Result<(&'a OsString, Action), Stop> {
+    let Flags {
+        batch,
+        create,
+        delete,
+        update,
+        ..
+    } = *flags;
+    Ok(match rest {
+        [file, user, password, ..] if create && batch => (file, set(user, Some(password), true)?),
         _ if create && batch => {
             return Err(error(
                 "Error: -c argument given but password file, username, or password missing.",
             ))
         }
-        [file, user, ..] if create => (file, set(user, None, true)),
+        [file, user, ..] if create => (file, set(user, None, true)?),
         _ if create => {
             return Err(error(
                 "Error: -c argument given but password file or username missing.",
             ))
         }
-        [file, user, ..] if delete => (file, Action::Delete { user: user.clone() }),
+        [file, user, ..] if delete => (
+            file,
+            Action::Delete {
+                user: utf8_user(user)?,
+            },
+        ),
         _ if delete => {
             return Err(error(
                 "Error: -D argument given but password file or username missing.",
@@ -190,24 +230,26 @@ fn parse(words: &[String]) -> Result<Request, Stop> {
         }
         [file] if update => (file, Action::Update),
         _ if update => return Err(error("Error: -U argument given but password file missing.")),
-        [file, user, password] if batch => (file, set(user, Some(password), false)),
-        [file, user] if !batch => (file, set(user, None, false)),
+        [file, user, password] if batch => (file, set(user, Some(password), false)?),
+        [file, user] if !batch => (file, set(user, None, false)?),
         _ => return Err(Stop::Usage),
-    };
-    check(&action)?;
-    Ok(Request {
-        kind,
-        file: PathBuf::from(file),
-        action,
     })
 }
 
-fn set(user: &str, password: Option<&String>, create: bool) -> Action {
-    Action::Set {
-        user: user.to_owned(),
-        password: password.map(|p| p.as_bytes().to_vec()),
+fn set(user: &OsString, password: Option<&OsString>, create: bool) -> Result<Action, Stop> {
+    Ok(Action::Set {
+        user: utf8_user(user)?,
+        // The bytes as given: a password is hashed as bytes, whatever its encoding.
+        password: password.map(|p| p.as_encoded_bytes().to_vec()),
         create,
-    }
+    })
+}
+
+/// MQTT usernames are UTF-8, so a username that is not can never log in.
+fn utf8_user(user: &OsString) -> Result<String, Stop> {
+    user.to_str()
+        .map(str::to_owned)
+        .ok_or_else(|| error("Error: Username must be valid UTF-8."))
 }
 
 /// The username and password checks `mosquitto_passwd` makes before touching the file.
@@ -363,7 +405,7 @@ mod tests {
     use super::*;
 
     fn parse_line(line: &str) -> Result<Request, Stop> {
-        let words: Vec<String> = line.split_whitespace().map(str::to_owned).collect();
+        let words: Vec<OsString> = line.split_whitespace().map(OsString::from).collect();
         parse(&words)
     }
 
@@ -463,6 +505,33 @@ mod tests {
         for (line, expected) in cases {
             assert_eq!(stop(line), expected, "roost passwd {line}");
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn passwords_are_taken_as_bytes() {
+        use std::os::unix::ffi::OsStringExt;
+        let words: Vec<OsString> = [&b"-b"[..], b"f", b"alice", b"caf\xe9"]
+            .iter()
+            .map(|word| OsString::from_vec(word.to_vec()))
+            .collect();
+        let request = parse(&words).expect("parses");
+        assert_eq!(
+            request.action,
+            Action::Set {
+                user: "alice".into(),
+                password: Some(b"caf\xe9".to_vec()),
+                create: false
+            }
+        );
+        let words: Vec<OsString> = [&b"-b"[..], b"f", b"al\xffice", b"pw"]
+            .iter()
+            .map(|word| OsString::from_vec(word.to_vec()))
+            .collect();
+        assert_eq!(
+            parse(&words),
+            Err(Stop::Error("Error: Username must be valid UTF-8.".into()))
+        );
     }
 
     #[test]

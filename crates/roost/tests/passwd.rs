@@ -384,3 +384,83 @@ fn argon2id_and_corrupt_files() {
         format!("Error: {f}:1: user `alice`: hash `short` is not base64 of 64 bytes\n")
     );
 }
+
+/// A tmux server of the test's own (its own socket), killed on drop.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn run(&self, args: &[&str]) -> String {
+        let output = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("run tmux");
+        text(&output.stdout)
+    }
+
+    /// The screen once it contains `wanted` (tmux drops trailing spaces), waiting at most
+    /// five seconds.
+    fn wait_for(&self, wanted: &str) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let screen = self.run(&["capture-pane", "-p", "-t", "passwd"]);
+            if screen.contains(wanted) {
+                return screen;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "waited for {wanted:?}, screen:\n{screen}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        self.run(&["kill-server"]);
+    }
+}
+
+#[test]
+fn prompts_on_a_terminal_without_echo() {
+    if !have("/usr/bin/tmux") {
+        return;
+    }
+    let dir = TempDir::new("tty");
+    let file = dir.path("passwd");
+    fs::write(&file, "").expect("write");
+    let tmux = Tmux {
+        socket: format!("roost-passwd-test-{}", std::process::id()),
+    };
+    let command = format!(
+        "{} passwd {} alice; echo rc=$?; sleep 30",
+        env!("CARGO_BIN_EXE_roost"),
+        s(&file)
+    );
+    tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "passwd",
+        "-x",
+        "120",
+        "-y",
+        "10",
+        &command,
+    ]);
+    tmux.wait_for("Password:");
+    tmux.run(&["send-keys", "-t", "passwd", "hidden-secret", "Enter"]);
+    tmux.wait_for("Reenter password:");
+    tmux.run(&["send-keys", "-t", "passwd", "hidden-secret", "Enter"]);
+    let screen = tmux.wait_for("rc=");
+    assert!(!screen.contains("hidden-secret"), "echoed:\n{screen}");
+    assert!(
+        screen.starts_with("Password:\nReenter password:\nrc=0\n"),
+        "as mosquitto_passwd shows it:\n{screen}"
+    );
+    assert!(load(&file).verify("alice", b"hidden-secret"));
+}
