@@ -10,11 +10,11 @@
 
 use std::ffi::OsString;
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Args;
-use roost_broker::auth::{check_username, HashKind, PasswordFile, PasswordHash};
+use roost_broker::auth::{check_username, AuthFileError, HashKind, PasswordFile, PasswordHash};
 
 /// The longest password Mosquitto accepts, an MQTT string's limit.
 const MAX_PASSWORD_LEN: usize = 65535;
@@ -320,11 +320,8 @@ fn execute(request: Request) -> Result<(), Failed> {
 
 /// Reads and parses an existing file, with `mosquitto_passwd`'s message when it cannot open it.
 fn read(
-    file: &std::path::Path,
-    parse: impl FnOnce(
-        &std::path::Path,
-        &str,
-    ) -> Result<PasswordFile, roost_broker::auth::AuthFileError>,
+    file: &Path,
+    parse: impl FnOnce(&Path, &str) -> Result<PasswordFile, AuthFileError>,
 ) -> Result<PasswordFile, Failed> {
     let bytes = std::fs::read(file).map_err(|e| {
         Failed::new(format!(
