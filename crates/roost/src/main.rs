@@ -3,6 +3,7 @@
 mod broker_cmd;
 mod client_args;
 mod logging;
+mod passwd_cmd;
 mod pub_cmd;
 mod sub_cmd;
 
@@ -26,6 +27,8 @@ enum Command {
     Pub(pub_cmd::PubArgs),
     /// Subscribe and print messages (like `mosquitto_sub`).
     Sub(sub_cmd::SubArgs),
+    /// Manage a password file (like `mosquitto_passwd`).
+    Passwd(passwd_cmd::PasswdArgs),
 }
 
 fn main() -> ExitCode {
@@ -34,6 +37,7 @@ fn main() -> ExitCode {
         Command::Broker(args) => broker_cmd::run(&args),
         Command::Pub(args) => pub_cmd::run(&args),
         Command::Sub(args) => sub_cmd::run(&args),
+        Command::Passwd(args) => passwd_cmd::run(&args),
     };
     match result {
         Ok(code) => code,
