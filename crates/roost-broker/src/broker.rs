@@ -49,6 +49,8 @@ pub struct Broker {
     shutdown: watch::Sender<bool>,
     /// Security per listener, by position in the configuration; swapped whole on reload.
     security: RwLock<Vec<Arc<Security>>>,
+    /// Counts reloads, so connections re-check their credentials against the new files.
+    security_reloads: watch::Sender<u64>,
 }
 
 /// Loads the security of every listener (one shared set unless `per_listener_settings`).
@@ -103,6 +105,7 @@ impl Broker {
             next_auto_id: AtomicU64::new(1),
             started: Instant::now(),
             shutdown: watch::channel(false).0,
+            security_reloads: watch::channel(0).0,
         }))
     }
 
@@ -118,10 +121,13 @@ impl Broker {
 
     /// Re-reads the password and ACL files of `config` (SIGHUP). All or nothing: on an error the
     /// old settings stay and the error says which file and line.
-    pub fn reload_security(&self, config: &Config) -> Result<(), AuthFileError> {
+    pub fn reload_security(&self, config: &Config) -> Result<String, AuthFileError> {
         let fresh = load_security(config)?;
+        let users: usize = fresh.iter().filter_map(|s| s.user_count()).sum();
+        let acls = fresh.iter().filter(|s| s.has_acl()).count();
         *write(&self.security) = fresh;
-        Ok(())
+        self.security_reloads.send_modify(|n| *n += 1);
+        Ok(format!("{users} users, {acls} listeners with an ACL"))
     }
 
     /// The configuration in force.
@@ -146,6 +152,10 @@ impl Broker {
     /// Tells every connection to close (MQTT 5 clients get DISCONNECT 0x8B).
     pub fn shut_down(&self) {
         self.shutdown.send_replace(true);
+    }
+
+    pub(crate) fn security_reloaded(&self) -> watch::Receiver<u64> {
+        self.security_reloads.subscribe()
     }
 
     pub(crate) fn shutdown_signal(&self) -> watch::Receiver<bool> {

@@ -82,6 +82,8 @@ impl Server {
                 broker, listener, index, socket, alive,
             )));
         }
+        let source = self.broker.config.source.clone();
+        tokio::spawn(crate::reload::on_sighup(self.broker.clone(), source));
         if self.broker.config.sys_interval > 0 {
             tokio::spawn(crate::sys::run(self.broker.clone()));
         }

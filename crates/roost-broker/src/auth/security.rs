@@ -19,12 +19,11 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    /// The CONNACK reason: Mosquitto answers "not authorised" to 3.x clients (return code 5) in
-    /// both refusals, and 0x86 "bad user name or password" to MQTT 5 clients with bad credentials.
-    pub fn reason(self, v5: bool) -> ReasonCode {
+    /// The CONNACK reason. Mosquitto 2.0 answers "not authorised" to every refusal — return code 5
+    /// in 3.x and 0x87 in MQTT 5, even for a wrong password — and scripts test those exit codes.
+    pub fn reason(self) -> ReasonCode {
         match self {
             Verdict::Allowed => ReasonCode::SUCCESS,
-            Verdict::BadCredentials if v5 => ReasonCode::BAD_USER_NAME_OR_PASSWORD,
             Verdict::AnonymousRefused | Verdict::BadCredentials => ReasonCode::NOT_AUTHORIZED,
         }
     }
@@ -65,13 +64,15 @@ impl Security {
         }
     }
 
-    /// Checks a CONNECT's user name and password. Without a password file any user name is
-    /// accepted, as in Mosquitto.
+    /// Checks a CONNECT's user name and password.
     pub fn authenticate(&self, username: Option<&str>, password: Option<&[u8]>) -> Verdict {
         match (username, &self.passwords) {
             (None, _) if self.allow_anonymous => Verdict::Allowed,
             (None, _) => Verdict::AnonymousRefused,
-            (Some(_), None) => Verdict::Allowed,
+            // With no password file a user name proves nothing: Mosquitto 2 lets it in only
+            // where anonymous clients may connect.
+            (Some(_), None) if self.allow_anonymous => Verdict::Allowed,
+            (Some(_), None) => Verdict::BadCredentials,
             (Some(user), Some(file)) => match file.verify(user, password.unwrap_or_default()) {
                 true => Verdict::Allowed,
                 false => Verdict::BadCredentials,

@@ -113,6 +113,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             session: attached.session,
             id: client_id,
             username,
+            password: connect.password.clone(),
             keep_alive,
             will: connect.will,
             session_expiry,
@@ -147,11 +148,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             crate::metrics::Metrics::add(&self.broker.metrics.auth_failures, 1);
             // Mosquitto logs the id as <unknown> here: it is not assigned until CONNECT succeeds.
             info!("Client <unknown> disconnected, not authorised.");
-            self.connack(
-                false,
-                verdict.reason(self.version.is_v5()),
-                Properties::default(),
-            );
+            self.connack(false, verdict.reason(), Properties::default());
             return None;
         }
         let Some(will) = &connect.will else {
@@ -185,9 +182,15 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         properties: &mut Properties,
     ) -> Option<Arc<str>> {
         if self.listener.use_username_as_clientid {
-            if let Some(user) = &connect.username {
-                return Some(Arc::from(user.as_str()));
-            }
+            // Mosquitto refuses a client without a user name here, even if anonymous is allowed.
+            let Some(user) = &connect.username else {
+                return self.refuse(
+                    &connect.client_id,
+                    ReasonCode::NOT_AUTHORIZED,
+                    "use_username_as_clientid needs a user name",
+                );
+            };
+            return Some(Arc::from(user.as_str()));
         }
         if !connect.client_id.is_empty() {
             return Some(Arc::from(connect.client_id.as_str()));

@@ -54,6 +54,8 @@ pub(crate) struct Client {
     pub(crate) session: Arc<Session>,
     pub(crate) id: Arc<str>,
     pub(crate) username: Option<Arc<str>>,
+    /// Kept to check the client again when the password file is reloaded, as Mosquitto does.
+    pub(crate) password: Option<bytes::Bytes>,
     pub(crate) keep_alive: Option<Duration>,
     pub(crate) will: Option<roost_proto::Will>,
     pub(crate) session_expiry: u32,
@@ -92,6 +94,7 @@ enum Event {
     Control(Option<Control>),
     Woken,
     Shutdown,
+    SecurityReloaded,
     KeepAliveExpired,
 }
 
@@ -184,6 +187,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
 
     async fn run(mut self, mut client: Client) {
         let mut shutdown = self.broker.shutdown_signal();
+        let mut reloads = self.broker.security_reloaded();
         let mut last_read = Instant::now();
         let ending = loop {
             self.fill_from_session(&mut client);
@@ -196,6 +200,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
                 biased;
                 c = client.control.recv() => Event::Control(c),
                 _ = shutdown.changed() => Event::Shutdown,
+                _ = reloads.changed() => Event::SecurityReloaded,
                 w = self.writer.write_buf(&mut self.writing), if !self.writing.is_empty() => Event::Wrote(w),
                 r = self.reader.read_buf(&mut self.inbuf) => Event::Read(r),
                 _ = client.session.woken() => Event::Woken,
@@ -228,6 +233,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
                     reason: ReasonCode::SERVER_SHUTTING_DOWN,
                     why: "server shutting down".into(),
                 }),
+                Event::SecurityReloaded => self.recheck_credentials(&client),
                 Event::KeepAliveExpired => Err(Ending::TimedOut),
             };
             if let Err(ending) = step {
@@ -235,6 +241,20 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             }
         };
         self.finish(client, ending).await;
+    }
+
+    /// After a reload, a client whose credentials no longer pass is disconnected.
+    fn recheck_credentials(&self, client: &Client) -> Result<(), Ending> {
+        let verdict = self
+            .security()
+            .authenticate(client.username.as_deref(), client.password.as_deref());
+        match verdict {
+            crate::auth::Verdict::Allowed => Ok(()),
+            refused => Err(Ending::Closing {
+                reason: refused.reason(),
+                why: "not authorised after the password file was reloaded".into(),
+            }),
+        }
     }
 
     /// Decodes and handles every whole packet in the read buffer.
