@@ -5,6 +5,9 @@ mod client_args;
 mod logging;
 mod pub_cmd;
 mod sub_cmd;
+mod sub_format;
+mod sub_json;
+mod sub_time;
 
 use std::process::ExitCode;
 

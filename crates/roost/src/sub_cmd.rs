@@ -19,6 +19,8 @@ use roost_client::{
 use tokio::time::Instant;
 
 use crate::client_args::{self, report_usage, usage, ClientArgs, UsageError};
+use crate::sub_format::Format;
+use crate::sub_time::Now;
 
 /// `mosquitto_sub`'s exit code when `-W` runs out (libmosquitto's `MOSQ_ERR_TIMEOUT`).
 const TIMED_OUT: u8 = 27;
@@ -65,9 +67,30 @@ pub(crate) struct SubArgs {
     /// Exit once the subscriptions are acknowledged.
     #[arg(short = 'E')]
     exit_after_subscribe: bool,
+    /// Output format: %t topic, %p payload, %x hex payload, %j JSON, @H hour, \n ... (see
+    /// mosquitto_sub(1)).
+    #[arg(short = 'F', value_name = "FORMAT")]
+    format: Option<String>,
+    /// Print JSON output (%j, %J) indented rather than on one line.
+    #[arg(long = "pretty")]
+    pretty: bool,
 }
 
 impl SubArgs {
+    fn output(&self) -> Result<Output, UsageError> {
+        let format = match &self.format {
+            Some(text) => Some(Format::parse(text).map_err(|e| usage(e.0))?),
+            None => None,
+        };
+        Ok(Output {
+            format,
+            verbose: self.verbose,
+            eol: !self.no_eol,
+            pretty: self.pretty,
+            quiet: self.client.quiet,
+        })
+    }
+
     fn check(&self) -> Result<(), UsageError> {
         if self.topics.is_empty() {
             return Err(usage("You must specify a topic to subscribe to."));
@@ -101,8 +124,8 @@ impl SubArgs {
 pub(crate) fn run(args: &SubArgs) -> anyhow::Result<ExitCode> {
     let checked = args
         .check()
-        .and_then(|()| Ok((args.client.qos()?, args.client.options()?)));
-    let (qos, options) = match checked {
+        .and_then(|()| Ok((args.client.qos()?, args.client.options()?, args.output()?)));
+    let (qos, options, output) = match checked {
         Ok(checked) => checked,
         Err(error) => return Ok(report_usage("sub", &error, args.client.quiet)),
     };
@@ -111,7 +134,7 @@ pub(crate) fn run(args: &SubArgs) -> anyhow::Result<ExitCode> {
     let deadline = args
         .timeout
         .map(|secs| Instant::now() + Duration::from_secs(secs));
-    Ok(runtime.block_on(subscribe_and_print(args, qos, options, deadline)))
+    Ok(runtime.block_on(subscribe_and_print(args, qos, options, &output, deadline)))
 }
 
 /// `future`'s output, or `None` if `deadline` passes first.
@@ -134,6 +157,7 @@ async fn subscribe_and_print(
     args: &SubArgs,
     qos: QoS,
     options: roost_client::ClientOptions,
+    output: &Output,
     deadline: Option<Instant>,
 ) -> ExitCode {
     let connecting = client_args::connect(&args.client, options, None);
@@ -189,6 +213,7 @@ async fn subscribe_and_print(
 
     let mut printer = Printer {
         args,
+        output,
         client: &client,
         printed: 0,
         removals: VecDeque::new(),
@@ -253,6 +278,7 @@ enum Flow {
 /// Decides what to do with each message, as `mosquitto_sub`'s message callback does.
 struct Printer<'a> {
     args: &'a SubArgs,
+    output: &'a Output,
     client: &'a Client,
     printed: u64,
     removals: VecDeque<PendingPublish>,
@@ -277,7 +303,7 @@ impl Printer<'_> {
         if args.remove_retained && message.retain {
             self.remove_retained(&message.topic).await?;
         }
-        print_message(&message, args.verbose, !args.no_eol);
+        self.output.print(&message);
         self.printed += 1;
         if args.count == Some(self.printed) {
             return Ok(Flow::Stop);
@@ -314,25 +340,56 @@ impl Printer<'_> {
     }
 }
 
-/// Writes one message as `mosquitto_sub` does: the payload, or with `-v` "topic payload"
-/// ("topic (null)" for an empty payload), then a newline unless `-N`.
-fn print_message(message: &Message, verbose: bool, eol: bool) {
-    let mut line = Vec::with_capacity(message.topic.len() + message.payload.len() + 2);
-    if verbose {
-        line.extend_from_slice(message.topic.as_bytes());
+/// How messages are printed: `-F`, or the payload (`-v`: "topic payload"), with `-N` and
+/// `--pretty`.
+struct Output {
+    format: Option<Format>,
+    verbose: bool,
+    eol: bool,
+    pretty: bool,
+    quiet: bool,
+}
+
+impl Output {
+    /// Writes one message as `mosquitto_sub` does and flushes.
+    fn print(&self, message: &Message) {
+        let mut out = Vec::with_capacity(message.topic.len() + message.payload.len() + 2);
+        self.render(message, &mut out);
+        let mut stdout = std::io::stdout().lock();
+        // A closed stdout (`roost sub ... | head -1`) ends the output, not the subscription.
+        let _ = stdout.write_all(&out).and_then(|()| stdout.flush());
+    }
+
+    fn render(&self, message: &Message, out: &mut Vec<u8>) {
+        if let Some(format) = &self.format {
+            let errors = format.render(message, &Now::read(), self.pretty, out);
+            if !self.quiet {
+                for error in errors {
+                    eprintln!("{error}");
+                }
+            }
+            if self.eol {
+                out.push(b'\n');
+            }
+            return;
+        }
+        // Without -F an empty payload prints nothing, or "topic (null)" with -v (not with -N).
         if message.payload.is_empty() {
-            line.extend_from_slice(b" (null)");
-        } else {
-            line.push(b' ');
+            if self.verbose && self.eol {
+                out.extend_from_slice(message.topic.as_bytes());
+                out.extend_from_slice(b" (null)\n");
+            }
+            return;
+        }
+        if self.verbose {
+            out.extend_from_slice(message.topic.as_bytes());
+            out.push(b' ');
+        }
+        out.extend_from_slice(&message.payload);
+        if self.eol {
+            out.push(b'\n');
         }
     }
-    line.extend_from_slice(&message.payload);
-    if eol {
-        line.push(b'\n');
-    }
-    let mut stdout = std::io::stdout().lock();
-    // A closed stdout (`roost sub ... | head -1`) ends the output, not the subscription.
-    let _ = stdout.write_all(&line).and_then(|()| stdout.flush());
 }
 
 /// True if `topic` matches `filter` (spec §4.7): `+` is one level, `#` the rest (and the parent);
@@ -357,6 +414,49 @@ fn topic_matches(filter: &str, topic: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn plain(verbose: bool, eol: bool) -> Output {
+        Output {
+            format: None,
+            verbose,
+            eol,
+            pretty: false,
+            quiet: true,
+        }
+    }
+
+    fn printed(output: &Output, payload: &'static [u8]) -> Vec<u8> {
+        let message = Message {
+            topic: "a/b".into(),
+            payload: Bytes::from_static(payload),
+            qos: QoS::AtMostOnce,
+            retain: false,
+            dup: false,
+            packet_id: None,
+            properties: Properties::default(),
+        };
+        let mut out = Vec::new();
+        output.render(&message, &mut out);
+        out
+    }
+
+    #[test]
+    fn empty_payloads_print_as_mosquitto_sub_prints_them() {
+        assert_eq!(printed(&plain(false, true), b"x"), b"x\n");
+        assert_eq!(
+            printed(&plain(false, true), b""),
+            b"",
+            "nothing, not an empty line"
+        );
+        assert_eq!(printed(&plain(true, true), b""), b"a/b (null)\n");
+        assert_eq!(printed(&plain(true, false), b""), b"");
+        assert_eq!(printed(&plain(true, false), b"x"), b"a/b x");
+        let formatted = Output {
+            format: Some(Format::parse("%t:%p").expect("valid")),
+            ..plain(true, true)
+        };
+        assert_eq!(printed(&formatted, b""), b"a/b:\n");
+    }
 
     #[test]
     fn topic_matching_follows_the_spec() {
