@@ -2,6 +2,7 @@
 
 mod broker_cmd;
 mod client_args;
+mod client_props;
 mod logging;
 mod pub_cmd;
 mod sub_cmd;
@@ -32,7 +33,10 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return client_args::report_parse_error(&error),
+    };
     let result = match cli.command {
         Command::Broker(args) => broker_cmd::run(&args),
         Command::Pub(args) => pub_cmd::run(&args),
