@@ -372,8 +372,14 @@ pub(crate) fn usage(message: impl Into<String>) -> UsageError {
 /// Prints a usage error as `mosquitto_pub` does (unless `quiet`) and returns exit code 1.
 pub(crate) fn report_usage(command: &str, error: &UsageError, quiet: bool) -> ExitCode {
     if !quiet {
+        // A few of Mosquitto's sentences carry their own "Error ..." start.
+        let prefix = if error.0.starts_with("Error") {
+            ""
+        } else {
+            "Error: "
+        };
         eprintln!(
-            "Error: {}\n\nUse 'roost {command} --help' to see usage.",
+            "{prefix}{}\n\nUse 'roost {command} --help' to see usage.",
             error.0
         );
     }
@@ -679,7 +685,9 @@ mod tests {
             .options()
             .expect("valid");
         assert_eq!(options.session_expiry, Some(u32::MAX));
-        let error = parse(&["-x", "-1", "-V", "5"]).options().expect_err("needs -i");
+        let error = parse(&["-x", "-1", "-V", "5"])
+            .options()
+            .expect_err("needs -i");
         assert_eq!(
             error.0,
             "You must provide a client id if you are using an infinite session expiry interval."
@@ -714,9 +722,16 @@ mod tests {
         for (bad, message) in [
             ("http://h/t", "unsupported URL scheme."),
             ("mqtts://h/t", "TLS support not available."),
-            ("mqtt://h", "Invalid URL for -L argument specified - topic missing."),
+            (
+                "mqtt://h",
+                "Invalid URL for -L argument specified - topic missing.",
+            ),
         ] {
-            assert_eq!(Url::parse(bad).map_err(|e| e.0), Err(message.into()), "{bad}");
+            assert_eq!(
+                Url::parse(bad).map_err(|e| e.0),
+                Err(message.into()),
+                "{bad}"
+            );
         }
         let options = parse(&["-L", "mqtt://u:p@127.0.0.2:1999/x"])
             .options()

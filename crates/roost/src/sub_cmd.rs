@@ -157,7 +157,13 @@ impl SubArgs {
             ))
         };
         let valid = roost_proto::topic::is_valid_topic_filter;
-        if let Some(bad) = self.topics.iter().find(|t| !valid(t)) {
+        let url_topic = self.client.url()?.map(|url| url.topic);
+        if let Some(bad) = self
+            .topics
+            .iter()
+            .chain(url_topic.iter())
+            .find(|t| !valid(t))
+        {
             return Err(invalid("subscription", bad));
         }
         if let Some(bad) = self.filter_out.iter().find(|t| !valid(t)) {
@@ -178,6 +184,11 @@ impl SubArgs {
 
 /// Runs `roost sub`.
 pub(crate) fn run(args: &SubArgs) -> anyhow::Result<ExitCode> {
+    if args.no_stale && args.retained_only {
+        // `mosquitto_sub` words this one differently: a blank line first, no usage hint.
+        eprintln!("\nError: Combining '-R' and '--retained-only' makes no sense.");
+        return Ok(ExitCode::FAILURE);
+    }
     let checked = args.check().and_then(|()| {
         Ok(Plan {
             filters: args.filters()?,

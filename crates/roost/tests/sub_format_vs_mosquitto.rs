@@ -43,6 +43,17 @@ const CASES: &[(&[&str], Compare)] = &[
     (&["-F", "%j"], Compare::Shape),
     (&["-F", "%J"], Compare::Shape),
     (&["-F", "%j", "--pretty"], Compare::Shape),
+    (
+        &[
+            "-F",
+            "%j|%S",
+            "-D",
+            "subscribe",
+            "subscription-identifier",
+            "9",
+        ],
+        Compare::Shape,
+    ),
     (&["-F", "%J", "--pretty"], Compare::Shape),
     (&["-F", r"%%|\t|\\|\e|\0|\a|\r|\v|@@|%t"], Compare::Bytes),
     (

@@ -4,7 +4,7 @@
 //! Every child is killed when it runs past [`LIMIT`]; tests skip with a message when Mosquitto's
 //! broker or clients are not installed.
 
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, unused_imports)]
 
 #[path = "../../../roost-client/tests/common/mod.rs"]
 mod common;
@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
 
-pub use common::{free_port, Mosquitto};
+pub use common::{free_port, Mosquitto, MOSQUITTO};
 
 /// The longest any child process may run.
 pub const LIMIT: Duration = Duration::from_secs(20);
@@ -86,6 +86,13 @@ impl Running {
     /// The child's process id.
     pub fn id(&self) -> u32 {
         self.child.as_ref().map_or(0, Child::id)
+    }
+
+    /// True while the child has not exited.
+    pub fn is_running(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|c| c.try_wait().ok().flatten().is_none())
     }
 
     /// Waits for the child (within [`LIMIT`]) and returns what it printed.
