@@ -122,8 +122,12 @@ async fn round_trip_at_every_qos_in_both_versions() {
             );
             assert!(!message.retain);
         }
+        let properties = Properties {
+            user_properties: vec![("why".into(), "done".into())],
+            ..Properties::default()
+        };
         let unsub = sub
-            .unsubscribe(vec!["rt/#".into()])
+            .unsubscribe_with_properties(vec!["rt/#".into()], properties)
             .await
             .expect("unsuback");
         assert_eq!(unsub.reasons.len(), usize::from(protocol.is_v5()));

@@ -322,8 +322,17 @@ async fn session(
         }
         return SessionEnd::Exit(ExitCode::SUCCESS);
     }
-    if !args.unsubscribe.is_empty() && client.unsubscribe(args.unsubscribe.clone()).await.is_err() {
-        return SessionEnd::Lost;
+    if !args.unsubscribe.is_empty() {
+        let properties = if client.protocol().is_v5() {
+            plan.properties.unsubscribe.clone()
+        } else {
+            Properties::default()
+        };
+        let unsubscribing =
+            client.unsubscribe_with_properties(args.unsubscribe.clone(), properties);
+        if unsubscribing.await.is_err() {
+            return SessionEnd::Lost;
+        }
     }
     if args.exit_after_subscribe {
         say_goodbye(client, plan).await;

@@ -403,3 +403,73 @@ fn sub_reconnects_when_the_broker_comes_back_as_mosquitto_sub_does() {
         assert_eq!(text(&out.stderr), "");
     }
 }
+
+#[test]
+fn retain_as_published_and_unsubscribe_behave_as_in_mosquitto_sub() {
+    if !have_mosquitto_clients() {
+        return;
+    }
+    let Some(broker) = LoggingBroker::start("") else {
+        return;
+    };
+    let p = broker.port();
+    let common = [
+        "-h",
+        "127.0.0.1",
+        "-p",
+        &p,
+        "-V",
+        "5",
+        "-W",
+        "10",
+        "-F",
+        "%t %r",
+    ];
+    let spawn = |program: &str, id: &'static str, extra: &[&'static str]| {
+        let args = [&common[..], &["-t", "rap/#", "-C", "1", "-i", id], extra].concat();
+        if program == "roost" {
+            Running::spawn(roost(&[&["sub"], &args[..]].concat()))
+        } else {
+            Running::spawn(tool(program, &args))
+        }
+    };
+    let subs = [
+        spawn("roost", "roost-rap", &["--retain-as-published"]),
+        spawn("mosquitto_sub", "mosq-rap", &["--retain-as-published"]),
+        spawn("roost", "roost-plain", &[]),
+        spawn("mosquitto_sub", "mosq-plain", &[]),
+    ];
+    broker.wait_subscribed(&[
+        "roost-rap".into(),
+        "mosq-rap".into(),
+        "roost-plain".into(),
+        "mosq-plain".into(),
+    ]);
+    let out = run(
+        tool(
+            "mosquitto_pub",
+            &["-h", "127.0.0.1", "-p", &p, "-t", "rap/x", "-m", "r", "-r"],
+        ),
+        b"",
+    );
+    assert!(out.status.success());
+    let printed: Vec<String> = subs.into_iter().map(|s| text(&s.finish().stdout)).collect();
+    assert_eq!(
+        printed,
+        ["rap/x 1\n", "rap/x 1\n", "rap/x 0\n", "rap/x 0\n"]
+    );
+    // Subscribing and then unsubscribing (-U) the same filter leaves nothing to print.
+    let args = [
+        "-h",
+        "127.0.0.1",
+        "-p",
+        &p,
+        "-t",
+        "gone/#",
+        "-U",
+        "gone/#",
+        "-W",
+        "1",
+    ];
+    assert_eq!(same_exit("sub", &args, false), Some(27));
+}
