@@ -1,21 +1,20 @@
 //! What `roost pub` and `roost sub` share: the connection flags of `mosquitto_pub` and
 //! `mosquitto_sub` (same letters, meanings and defaults), their checks with Mosquitto's error
-//! sentences, the `-d` packet trace in Mosquitto's words, and connecting with Mosquitto's
-//! error messages and exit codes.
+//! sentences, `-D` and `-L`, and connecting with Mosquitto's error messages and exit codes
+//! (the `-d` trace is in [`crate::client_trace`]).
 //!
 //! Like Mosquitto's tools, `-h` is the host and `-V` the protocol version; help is `--help` only.
 
-use std::io::Write;
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::client_props::CommandProperties;
+use crate::client_trace::debug_hook;
 use bytes::Bytes;
 use clap::{ArgAction, Args};
 use roost_client::{
-    connack_exit_code, connack_text, Client, ClientError, ClientOptions, Connected, Direction,
-    Incoming, Packet, PacketHook, Properties, ProtocolVersion, QoS, Will,
+    connack_exit_code, connack_text, Client, ClientError, ClientOptions, Connected, Incoming,
+    Properties, ProtocolVersion, QoS, Will,
 };
 
 /// The connection flags common to `roost pub` and `roost sub`.
@@ -529,96 +528,6 @@ pub(crate) async fn interrupted() {
     }
 }
 
-/// The `-d` trace: one line per packet on stdout, in libmosquitto's words.
-fn debug_hook(client_id: &str, protocol: ProtocolVersion) -> PacketHook {
-    let name = if client_id.is_empty() {
-        "(null)".to_owned()
-    } else {
-        client_id.to_owned()
-    };
-    // The name changes once, when an MQTT 5 broker assigns the id; the lock is held for a line.
-    let name = Mutex::new(name);
-    Arc::new(move |direction, packet| {
-        let mut name = name.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Packet::ConnAck(connack) = packet {
-            if let Some(assigned) = &connack.properties.assigned_client_identifier {
-                name.clone_from(assigned);
-            }
-        }
-        let mut stdout = std::io::stdout().lock();
-        for line in debug_lines(direction, packet, protocol) {
-            // The trace is best effort: a closed stdout must not stop the client.
-            let _ = writeln!(stdout, "Client {name} {line}");
-        }
-        let _ = stdout.flush();
-    })
-}
-
-/// The trace lines for one packet, without the `Client <id> ` prefix.
-pub(crate) fn debug_lines(
-    direction: Direction,
-    packet: &Packet,
-    protocol: ProtocolVersion,
-) -> Vec<String> {
-    let verb = match direction {
-        Direction::Sent => "sending",
-        Direction::Received => "received",
-    };
-    let sent = direction == Direction::Sent;
-    let line = match packet {
-        Packet::Connect(_) => format!("{verb} CONNECT"),
-        Packet::ConnAck(c) => format!("{verb} CONNACK ({})", connack_exit_code(c.reason, protocol)),
-        Packet::Publish(p) => format!(
-            "{verb} PUBLISH (d{}, q{}, r{}, m{}, '{}', ... ({} bytes))",
-            u8::from(p.dup),
-            p.qos as u8,
-            u8::from(p.retain),
-            p.packet_id.unwrap_or(0),
-            p.topic,
-            p.payload.len()
-        ),
-        Packet::PubAck(r) if sent => format!("{verb} PUBACK (m{}, rc{})", r.packet_id, r.reason.0),
-        Packet::PubRec(r) if sent => format!("{verb} PUBREC (m{}, rc{})", r.packet_id, r.reason.0),
-        Packet::PubRel(r) if sent => format!("{verb} PUBREL (m{})", r.packet_id),
-        Packet::PubComp(r) if sent => format!("{verb} PUBCOMP (m{})", r.packet_id),
-        Packet::PubAck(r) => format!("{verb} PUBACK (Mid: {}, RC:{})", r.packet_id, r.reason.0),
-        Packet::PubRec(r) => format!("{verb} PUBREC (Mid: {})", r.packet_id),
-        Packet::PubRel(r) => format!("{verb} PUBREL (Mid: {})", r.packet_id),
-        Packet::PubComp(r) => format!("{verb} PUBCOMP (Mid: {}, RC:{})", r.packet_id, r.reason.0),
-        Packet::Subscribe(s) => {
-            return s
-                .filters
-                .iter()
-                .map(|f| {
-                    let o = &f.options;
-                    let options = (o.retain_handling as u8) << 4
-                        | u8::from(o.retain_as_published) << 3
-                        | u8::from(o.no_local) << 2;
-                    format!(
-                        "{verb} SUBSCRIBE (Mid: {}, Topic: {}, QoS: {}, Options: 0x{options:02x})",
-                        s.packet_id, f.filter, o.qos as u8
-                    )
-                })
-                .collect()
-        }
-        Packet::SubAck(_) => format!("{verb} SUBACK"),
-        Packet::Unsubscribe(u) => {
-            return u
-                .filters
-                .iter()
-                .map(|f| format!("{verb} UNSUBSCRIBE (Mid: {}, Topic: {f})", u.packet_id))
-                .collect()
-        }
-        Packet::UnsubAck(_) => format!("{verb} UNSUBACK"),
-        Packet::PingReq => format!("{verb} PINGREQ"),
-        Packet::PingResp => format!("{verb} PINGRESP"),
-        Packet::Disconnect(_) if sent => format!("{verb} DISCONNECT"),
-        Packet::Disconnect(d) => format!("{verb} DISCONNECT ({})", d.reason.0),
-        Packet::Auth(a) => format!("{verb} AUTH ({})", a.reason.0),
-    };
-    vec![line]
-}
-
 /// A duration of `seconds` (fractions allowed), as `--repeat-delay` and `-W` count time.
 pub(crate) fn seconds(seconds: f64) -> Duration {
     Duration::try_from_secs_f64(seconds).unwrap_or(Duration::ZERO)
@@ -810,37 +719,6 @@ mod tests {
         assert_eq!(
             (will.qos, will.retain, will.payload.len()),
             (QoS::AtLeastOnce, true, 0)
-        );
-    }
-
-    #[test]
-    fn trace_lines_read_like_libmosquitto() {
-        use roost_proto::{PubResponse, Publish, ReasonCode};
-        let publish = Packet::Publish(Publish {
-            dup: false,
-            qos: QoS::ExactlyOnce,
-            retain: false,
-            topic: "a/x".into(),
-            packet_id: Some(1),
-            payload: Bytes::from_static(b"hello"),
-            properties: Properties::default(),
-        });
-        assert_eq!(
-            debug_lines(Direction::Sent, &publish, ProtocolVersion::V3_1_1),
-            ["sending PUBLISH (d0, q2, r0, m1, 'a/x', ... (5 bytes))"]
-        );
-        let rec = Packet::PubRec(PubResponse {
-            packet_id: 1,
-            reason: ReasonCode::SUCCESS,
-            properties: Properties::default(),
-        });
-        assert_eq!(
-            debug_lines(Direction::Received, &rec, ProtocolVersion::V5),
-            ["received PUBREC (Mid: 1)"]
-        );
-        assert_eq!(
-            debug_lines(Direction::Sent, &rec, ProtocolVersion::V5),
-            ["sending PUBREC (m1, rc0)"]
         );
     }
 

@@ -3,6 +3,7 @@
 mod broker_cmd;
 mod client_args;
 mod client_props;
+mod client_trace;
 mod logging;
 mod pub_cmd;
 mod sub_cmd;
