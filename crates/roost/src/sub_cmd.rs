@@ -266,6 +266,8 @@ async fn subscribe_and_print(args: &SubArgs, plan: &Plan, deadline: Option<Insta
             Some(Ok(connected)) => connected,
             Some(Err(failed)) if first || failed.refused => return failed.code,
             Some(Err(_)) => continue,
+            // `mosquitto_sub`'s alarm before its first CONNACK ends it with -1, silently.
+            None if first => return ExitCode::from(255),
             None => return timed_out(args),
         };
         first = false;
@@ -303,7 +305,7 @@ async fn session(
         Some(Ok(suback)) => suback,
         Some(Err(_)) => return SessionEnd::Lost,
         None => {
-            say_goodbye(client, plan).await;
+            say_goodbye(client, plan, WITH_WILL).await;
             return SessionEnd::Exit(timed_out(args));
         }
     };
@@ -316,7 +318,7 @@ async fn session(
         );
     }
     if suback.reasons.iter().all(|r| r.is_error()) {
-        say_goodbye(client, plan).await;
+        say_goodbye(client, plan, ReasonCode::NORMAL_DISCONNECTION).await;
         if !args.client.quiet {
             eprintln!("All subscription requests were denied.");
         }
@@ -335,17 +337,20 @@ async fn session(
         }
     }
     if args.exit_after_subscribe {
-        say_goodbye(client, plan).await;
+        say_goodbye(client, plan, ReasonCode::NORMAL_DISCONNECTION).await;
         return SessionEnd::Exit(ExitCode::SUCCESS);
     }
+    let mut goodbye = ReasonCode::NORMAL_DISCONNECTION;
     loop {
         let message = tokio::select! {
             message = incoming.recv() => message,
-            () = client_args::interrupted() => break,
+            () = client_args::interrupted() => {
+                goodbye = WITH_WILL;
+                break;
+            }
             () = until(deadline) => {
-                // As `mosquitto_sub`: disconnect cleanly (no will), then report.
                 let _ = printer.finish().await;
-                say_goodbye(client, plan).await;
+                say_goodbye(client, plan, WITH_WILL).await;
                 return SessionEnd::Exit(timed_out(args));
             }
         };
@@ -368,17 +373,18 @@ async fn session(
     if printer.finish().await.is_err() {
         return SessionEnd::Lost;
     }
-    say_goodbye(client, plan).await;
+    say_goodbye(client, plan, goodbye).await;
     SessionEnd::Exit(ExitCode::SUCCESS)
 }
 
-/// Sends DISCONNECT (with `-D disconnect ...`); the command is ending either way.
-async fn say_goodbye(client: &Client, plan: &Plan) {
+/// `mosquitto_sub` ends on a signal or at `-W` with DISCONNECT 0x04 (MQTT 5: the broker
+/// publishes the will anyway; before MQTT 5 DISCONNECT carries no reason, so no will).
+const WITH_WILL: ReasonCode = ReasonCode::DISCONNECT_WITH_WILL_MESSAGE;
+
+/// Sends DISCONNECT with `reason` (and `-D disconnect ...`); the command is ending either way.
+async fn say_goodbye(client: &Client, plan: &Plan, reason: ReasonCode) {
     let _ = client
-        .disconnect(
-            ReasonCode::NORMAL_DISCONNECTION,
-            plan.properties.disconnect.clone(),
-        )
+        .disconnect(reason, plan.properties.disconnect.clone())
         .await;
 }
 

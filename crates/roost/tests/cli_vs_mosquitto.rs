@@ -473,3 +473,64 @@ fn retain_as_published_and_unsubscribe_behave_as_in_mosquitto_sub() {
     ];
     assert_eq!(same_exit("sub", &args, false), Some(27));
 }
+
+#[test]
+fn timing_out_in_mqtt_5_publishes_the_will_as_mosquitto_sub_does() {
+    if !have_mosquitto_clients() {
+        return;
+    }
+    let Some(broker) = LoggingBroker::start("") else {
+        return;
+    };
+    let p = broker.port();
+    let watcher = Running::spawn(tool(
+        "mosquitto_sub",
+        &[
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &p,
+            "-t",
+            "will/#",
+            "-v",
+            "-W",
+            "5",
+            "-i",
+            "watcher",
+        ],
+    ));
+    broker.wait_subscribed(&["watcher".into()]);
+    for version in ["5", "311"] {
+        for (program, name) in [("roost", "roost"), ("mosquitto_sub", "mosq")] {
+            let topic = format!("will/{name}/{version}");
+            let args = [
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &p,
+                "-t",
+                "nothing",
+                "-W",
+                "1",
+                "-V",
+                version,
+                "--will-topic",
+                &topic,
+                "--will-payload",
+                "gone",
+            ];
+            let out = if program == "roost" {
+                run(roost(&[&["sub"][..], &args].concat()), b"")
+            } else {
+                run(tool(program, &args), b"")
+            };
+            assert_eq!(out.status.code(), Some(27), "{program} -V {version}");
+        }
+    }
+    let mut lines: Vec<String> = text(&watcher.finish().stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    lines.sort();
+    assert_eq!(lines, ["will/mosq/5 gone", "will/roost/5 gone"]);
+}
