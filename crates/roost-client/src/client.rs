@@ -140,10 +140,21 @@ impl Client {
 
     /// Unsubscribes and waits for the UNSUBACK.
     pub async fn unsubscribe(&self, filters: Vec<String>) -> Result<UnsubAck, ClientError> {
+        self.unsubscribe_with_properties(filters, Properties::default())
+            .await
+    }
+
+    /// Unsubscribes with UNSUBSCRIBE properties (MQTT 5: user properties) and waits for the
+    /// UNSUBACK.
+    pub async fn unsubscribe_with_properties(
+        &self,
+        filters: Vec<String>,
+        properties: Properties,
+    ) -> Result<UnsubAck, ClientError> {
         let answer = self
             .request(|reply| Command::Unsubscribe {
                 filters,
-                properties: Properties::default(),
+                properties,
                 reply,
             })
             .await?;

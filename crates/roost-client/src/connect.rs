@@ -4,12 +4,13 @@
 //! for Nagle) and hands it to [`run_session`], which works over any byte stream, so TLS and
 //! WebSocket transports can reuse it unchanged.
 
+use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 
 use bytes::BytesMut;
 use roost_proto::{decode, encode, Packet, ReasonCode};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::net::{lookup_host, TcpSocket, TcpStream};
 use tokio::sync::mpsc;
 use tokio::time::{timeout, Instant};
 
@@ -32,13 +33,47 @@ impl Client {
     pub async fn connect(
         options: ClientOptions,
     ) -> Result<(Client, Connected, Incoming), ClientError> {
-        let address = (options.host.as_str(), options.port);
-        let stream = timeout(options.connect_timeout, TcpStream::connect(address))
+        let stream = timeout(options.connect_timeout, open_tcp(&options))
             .await
             .map_err(|_| ClientError::ConnectTimeout)??;
         stream.set_nodelay(true)?;
         run_session(stream, options).await
     }
+}
+
+/// Opens the TCP connection, from `options.bind_address` when one is given: each address of the
+/// host is tried in turn from a bound address of the same family, and the last error is kept.
+async fn open_tcp(options: &ClientOptions) -> std::io::Result<TcpStream> {
+    let address = (options.host.as_str(), options.port);
+    let Some(bind) = &options.bind_address else {
+        return TcpStream::connect(address).await;
+    };
+    let locals: Vec<SocketAddr> = lookup_host((bind.as_str(), 0)).await?.collect();
+    let mut last_error = None;
+    for remote in lookup_host(address).await? {
+        let Some(local) = locals.iter().find(|l| l.is_ipv4() == remote.is_ipv4()) else {
+            continue;
+        };
+        let socket = if remote.is_ipv4() {
+            TcpSocket::new_v4()?
+        } else {
+            TcpSocket::new_v6()?
+        };
+        let attempt = match socket.bind(*local) {
+            Ok(()) => socket.connect(remote).await,
+            Err(error) => Err(error),
+        };
+        match attempt {
+            Ok(stream) => return Ok(stream),
+            Err(error) => last_error = Some(error),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::AddrNotAvailable,
+            "no bind address of the broker's address family",
+        )
+    }))
 }
 
 /// Runs the MQTT handshake over an already open `stream` and, once the broker accepts, spawns

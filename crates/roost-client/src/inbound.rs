@@ -72,6 +72,7 @@ impl Inbound {
             qos: publish.qos,
             retain: publish.retain,
             dup: publish.dup,
+            packet_id: publish.packet_id,
             properties: publish.properties,
         }))
     }
@@ -146,7 +147,7 @@ mod tests {
         let mut inbound = Inbound::new(ProtocolVersion::V3_1_1, 0);
         let mut out = Vec::new();
         let msg = inbound.publish(publish(QoS::AtLeastOnce, Some(7), "a", None), &mut out);
-        assert!(matches!(msg, Ok(Some(ref m)) if m.topic == "a"));
+        assert!(matches!(msg, Ok(Some(ref m)) if m.topic == "a" && m.packet_id == Some(7)));
         assert!(matches!(
             packets(&out)[..],
             [Packet::PubAck(PubResponse { packet_id: 7, .. })]

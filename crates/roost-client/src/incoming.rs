@@ -23,6 +23,8 @@ pub struct Message {
     pub retain: bool,
     /// DUP flag.
     pub dup: bool,
+    /// Packet identifier of a QoS 1 or 2 delivery (`mosquitto_sub -F %m` prints it).
+    pub packet_id: Option<u16>,
     /// PUBLISH properties (MQTT 5), the topic alias included as received.
     pub properties: Properties,
 }

@@ -61,6 +61,12 @@ pub struct ClientOptions {
     pub topic_alias_maximum: Option<u16>,
     /// User properties of CONNECT (MQTT 5).
     pub user_properties: Vec<(String, String)>,
+    /// Request Problem Information of CONNECT (MQTT 5); `None` leaves the broker's default (1).
+    pub request_problem_information: Option<u8>,
+    /// Request Response Information of CONNECT (MQTT 5); `None` leaves the default (0).
+    pub request_response_information: Option<u8>,
+    /// Local address to bind the socket to before connecting (`mosquitto_sub -A`).
+    pub bind_address: Option<String>,
     /// How long to wait for the TCP connection and then for CONNACK, each.
     pub connect_timeout: Duration,
     /// Most QoS 1/2 publishes the client keeps in flight (`mosquitto_pub -M`). In MQTT 5 the
@@ -92,6 +98,9 @@ impl Default for ClientOptions {
             maximum_packet_size: None,
             topic_alias_maximum: None,
             user_properties: Vec::new(),
+            request_problem_information: None,
+            request_response_information: None,
+            bind_address: None,
             connect_timeout: Duration::from_secs(10),
             max_inflight: None,
             incoming_capacity: 1024,
@@ -119,6 +128,8 @@ impl ClientOptions {
                 maximum_packet_size: self.maximum_packet_size,
                 topic_alias_maximum: self.topic_alias_maximum,
                 user_properties: self.user_properties.clone(),
+                request_problem_information: self.request_problem_information,
+                request_response_information: self.request_response_information,
                 ..Properties::default()
             }
         } else {
@@ -184,6 +195,15 @@ impl fmt::Debug for ClientOptions {
             .field("maximum_packet_size", &self.maximum_packet_size)
             .field("topic_alias_maximum", &self.topic_alias_maximum)
             .field("user_properties", &self.user_properties)
+            .field(
+                "request_problem_information",
+                &self.request_problem_information,
+            )
+            .field(
+                "request_response_information",
+                &self.request_response_information,
+            )
+            .field("bind_address", &self.bind_address)
             .field("connect_timeout", &self.connect_timeout)
             .field("max_inflight", &self.max_inflight)
             .field("incoming_capacity", &self.incoming_capacity)
@@ -229,7 +249,11 @@ mod tests {
         assert!(c.will.as_ref().is_some_and(|w| w.properties.is_empty()));
 
         o.protocol = ProtocolVersion::V5;
+        o.request_problem_information = Some(0);
+        o.request_response_information = Some(1);
         let c = o.connect_packet();
+        assert_eq!(c.properties.request_problem_information, Some(0));
+        assert_eq!(c.properties.request_response_information, Some(1));
         assert_eq!(c.properties.session_expiry_interval, Some(10));
         assert_eq!(c.properties.receive_maximum, Some(5));
         assert_eq!(

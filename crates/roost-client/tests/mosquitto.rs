@@ -122,8 +122,12 @@ async fn round_trip_at_every_qos_in_both_versions() {
             );
             assert!(!message.retain);
         }
+        let properties = Properties {
+            user_properties: vec![("why".into(), "done".into())],
+            ..Properties::default()
+        };
         let unsub = sub
-            .unsubscribe(vec!["rt/#".into()])
+            .unsubscribe_with_properties(vec!["rt/#".into()], properties)
             .await
             .expect("unsuback");
         assert_eq!(unsub.reasons.len(), usize::from(protocol.is_v5()));
@@ -383,4 +387,27 @@ async fn invalid_topics_and_filters_are_refused_locally() {
         .publish("a/b", "x", QoS::AtLeastOnce, false, Properties::default())
         .await
         .expect("still connected");
+}
+
+#[tokio::test]
+async fn binds_to_the_local_address_it_is_given() {
+    let Some(broker) = Mosquitto::start() else {
+        return;
+    };
+    let mut opts = options(&broker, ProtocolVersion::V3_1_1);
+    opts.bind_address = Some("127.0.0.1".into());
+    let (client, _connected, _incoming) = timeout(LIMIT, Client::connect(opts.clone()))
+        .await
+        .expect("in time")
+        .expect("connects from 127.0.0.1");
+    let _ = client
+        .disconnect(ReasonCode::NORMAL_DISCONNECTION, Properties::default())
+        .await;
+    // An address this machine does not have (TEST-NET-1): bind fails before any packet is sent.
+    opts.bind_address = Some("192.0.2.1".into());
+    let error = timeout(LIMIT, Client::connect(opts))
+        .await
+        .expect("in time")
+        .expect_err("cannot bind");
+    assert!(matches!(error, ClientError::Io(_)), "{error:?}");
 }

@@ -1,20 +1,20 @@
 //! What `roost pub` and `roost sub` share: the connection flags of `mosquitto_pub` and
 //! `mosquitto_sub` (same letters, meanings and defaults), their checks with Mosquitto's error
-//! sentences, the `-d` packet trace in Mosquitto's words, and connecting with Mosquitto's
-//! error messages and exit codes.
+//! sentences, `-D` and `-L`, and connecting with Mosquitto's error messages and exit codes
+//! (the `-d` trace is in [`crate::client_trace`]).
 //!
 //! Like Mosquitto's tools, `-h` is the host and `-V` the protocol version; help is `--help` only.
 
-use std::io::Write;
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::client_props::CommandProperties;
+use crate::client_trace::debug_hook;
 use bytes::Bytes;
 use clap::{ArgAction, Args};
 use roost_client::{
-    connack_exit_code, connack_text, Client, ClientError, ClientOptions, Connected, Direction,
-    Incoming, Packet, PacketHook, Properties, ProtocolVersion, QoS, Will,
+    connack_exit_code, connack_text, Client, ClientError, ClientOptions, Connected, Incoming,
+    Properties, ProtocolVersion, QoS, Will,
 };
 
 /// The connection flags common to `roost pub` and `roost sub`.
@@ -44,9 +44,27 @@ pub(crate) struct ClientArgs {
     /// Password to connect with.
     #[arg(short = 'P', long = "pw")]
     pub(crate) password: Option<String>,
-    /// MQTT protocol version: mqttv5, mqttv311 or mqttv31 (or 5, 311, 31).
-    #[arg(short = 'V', long = "protocol-version", default_value = "mqttv311")]
-    pub(crate) protocol: String,
+    /// MQTT protocol version: mqttv5, mqttv311 or mqttv31 (or 5, 311, 31). Defaults to mqttv311,
+    /// or mqttv5 when -D is given.
+    #[arg(short = 'V', long = "protocol-version")]
+    pub(crate) protocol: Option<String>,
+    /// Broker, user, password and topic as a URL: mqtt://[username[:password]@]host[:port]/topic.
+    #[arg(short = 'L', long = "url", value_name = "URL")]
+    pub(crate) url: Option<String>,
+    /// Bind the outgoing socket to this host or address.
+    #[arg(short = 'A', value_name = "BIND_ADDRESS")]
+    pub(crate) bind_address: Option<String>,
+    /// An MQTT 5 property: `-D command identifier value`, or `-D command user-property key value`
+    /// (e.g. `-D publish content-type text/plain`, `-D connect session-expiry-interval 60`).
+    /// May be repeated; implies -V mqttv5.
+    #[arg(
+        short = 'D',
+        long = "property",
+        num_args = 3..=4,
+        value_names = ["COMMAND", "IDENTIFIER", "VALUE"],
+        action = ArgAction::Append
+    )]
+    pub(crate) properties: Vec<String>,
     /// Disable clean session / enable a persistent session (needs -i).
     #[arg(short = 'c', long = "disable-clean-session")]
     pub(crate) disable_clean_session: bool,
@@ -89,15 +107,85 @@ pub(crate) struct ClientArgs {
 #[derive(Debug)]
 pub(crate) struct UsageError(pub(crate) String);
 
+/// What `-L mqtt://[username[:password]@]host[:port]/topic` says.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Url {
+    pub(crate) host: String,
+    pub(crate) port: u16,
+    pub(crate) username: Option<String>,
+    pub(crate) password: Option<String>,
+    pub(crate) topic: String,
+}
+
+impl Url {
+    /// Parses a `-L` URL as `mosquitto_pub` does (no TLS, so `mqtts://` is refused).
+    pub(crate) fn parse(url: &str) -> Result<Url, UsageError> {
+        let scheme_end = url.find("://").map_or(0, |at| at + 3);
+        let rest = match url[..scheme_end].to_ascii_lowercase().as_str() {
+            "mqtt://" => &url[scheme_end..],
+            "mqtts://" => return Err(usage("TLS support not available.")),
+            _ => return Err(usage("unsupported URL scheme.")),
+        };
+        let Some((authority, topic)) = rest.split_once('/') else {
+            return Err(usage(
+                "Invalid URL for -L argument specified - topic missing.",
+            ));
+        };
+        let (credentials, address) = match authority.split_once('@') {
+            Some((credentials, address)) => (Some(credentials), address),
+            None => (None, authority),
+        };
+        let (username, password) = match credentials {
+            Some(c) => match c.split_once(':') {
+                Some((user, pass)) => (Some(user.to_owned()), Some(pass.to_owned())),
+                None => (Some(c.to_owned()), None),
+            },
+            None => (None, None),
+        };
+        let (host, port) = match address.split_once(':') {
+            // `atoi`: what is not a number is port 0, which fails to connect as in Mosquitto.
+            Some((host, port)) => (host, port.parse().unwrap_or(0)),
+            None => (address, 1883),
+        };
+        Ok(Url {
+            host: host.to_owned(),
+            port,
+            username,
+            password,
+            topic: topic.to_owned(),
+        })
+    }
+}
+
 impl ClientArgs {
-    /// The protocol version `-V` names.
+    /// The protocol version `-V` names; without `-V`, 5 if `-D` is given, else 3.1.1.
     pub(crate) fn protocol_version(&self) -> Result<ProtocolVersion, UsageError> {
-        match self.protocol.as_str() {
-            "mqttv31" | "31" => Ok(ProtocolVersion::V3_1),
-            "mqttv311" | "311" => Ok(ProtocolVersion::V3_1_1),
-            "mqttv5" | "5" => Ok(ProtocolVersion::V5),
-            _ => Err(usage("Invalid protocol version argument given.")),
+        match self.protocol.as_deref() {
+            Some("mqttv31" | "31") => Ok(ProtocolVersion::V3_1),
+            Some("mqttv311" | "311") => Ok(ProtocolVersion::V3_1_1),
+            Some("mqttv5" | "5") => Ok(ProtocolVersion::V5),
+            Some(_) => Err(usage("Invalid protocol version argument given.")),
+            None if !self.properties.is_empty() => Ok(ProtocolVersion::V5),
+            None => Ok(ProtocolVersion::V3_1_1),
         }
+    }
+
+    /// The `-L` URL, if given.
+    pub(crate) fn url(&self) -> Result<Option<Url>, UsageError> {
+        self.url.as_deref().map(Url::parse).transpose()
+    }
+
+    /// The `-D` properties, checked.
+    pub(crate) fn command_properties(&self) -> Result<CommandProperties, UsageError> {
+        let properties = CommandProperties::parse(&property_groups(&self.properties))?;
+        let protocol = self.protocol_version()?;
+        let session_expiry = if protocol.is_v5() {
+            self.session_expiry()?
+        } else {
+            None
+        };
+        properties.check(session_expiry)?;
+        Ok(properties)
     }
 
     /// The QoS `-q` names.
@@ -115,24 +203,65 @@ impl ClientArgs {
                 usage("Invalid keepalive given, it must be between 5 and 65535 inclusive.")
             })?;
         let client_id = self.client_id(protocol)?;
-        let session_expiry = self.session_expiry()?;
+        let props = self.command_properties()?;
+        let session_expiry = self
+            .session_expiry()?
+            .filter(|e| *e > 0)
+            .or(props.connect.session_expiry_interval);
+        if protocol.is_v5()
+            && session_expiry == Some(u32::MAX)
+            && (self.id.is_none() || self.id_prefix.is_some())
+        {
+            return Err(usage(
+                "You must provide a client id if you are using an infinite session expiry interval.",
+            ));
+        }
+        let url = self.url()?;
+        let (host, port, username, password) = match url {
+            Some(url) => (
+                url.host,
+                url.port,
+                url.username.or_else(|| self.username.clone()),
+                url.password.or_else(|| self.password.clone()),
+            ),
+            None => (
+                self.host.clone(),
+                self.port,
+                self.username.clone(),
+                self.password.clone(),
+            ),
+        };
+        let connect = props.connect;
         Ok(ClientOptions {
-            host: self.host.clone(),
-            port: self.port,
+            host,
+            port,
             client_id,
             protocol,
             clean_start: !self.disable_clean_session,
             keep_alive,
-            username: self.username.clone(),
-            password: self.password.clone().map(Bytes::from),
-            will: self.will()?,
+            username,
+            password: password.map(Bytes::from),
+            will: self.will(props.will)?,
             session_expiry: protocol.is_v5().then_some(session_expiry).flatten(),
+            receive_maximum: connect.receive_maximum,
+            maximum_packet_size: connect.maximum_packet_size,
+            topic_alias_maximum: connect.topic_alias_maximum,
+            user_properties: connect.user_properties,
+            request_problem_information: connect.request_problem_information,
+            request_response_information: connect.request_response_information,
+            bind_address: self.bind_address.clone(),
             ..ClientOptions::default()
         })
     }
 
     fn client_id(&self, protocol: ProtocolVersion) -> Result<String, UsageError> {
-        if self.disable_clean_session && (self.id.is_none() || self.id_prefix.is_some()) {
+        if self.id.is_some() && self.id_prefix.is_some() {
+            return Err(usage("-i and -I argument cannot be used together."));
+        }
+        if !protocol.is_v5()
+            && self.disable_clean_session
+            && (self.id.is_none() || self.id_prefix.is_some())
+        {
             return Err(usage(
                 "You must provide a client id if you are using the -c option.",
             ));
@@ -146,19 +275,25 @@ impl ClientArgs {
         })
     }
 
+    /// `-x` (`strtol` with base 0: decimal, `0x` hex or `0` octal), or never with `-c`.
     fn session_expiry(&self) -> Result<Option<u32>, UsageError> {
-        match self.session_expiry.as_deref() {
-            None if self.disable_clean_session => Ok(Some(u32::MAX)),
-            None => Ok(None),
-            Some("-1" | "∞") => Ok(Some(u32::MAX)),
-            Some(text) => text
-                .parse::<u32>()
+        let text = match self.session_expiry.as_deref() {
+            None if self.disable_clean_session => return Ok(Some(u32::MAX)),
+            None => return Ok(None),
+            Some("∞") => return Ok(Some(u32::MAX)),
+            Some(text) => text,
+        };
+        let value =
+            strtol_base0(text).ok_or_else(|| usage("session-expiry-interval not a number."))?;
+        match value {
+            -1 => Ok(Some(u32::MAX)),
+            v => u32::try_from(v)
                 .map(Some)
-                .map_err(|_| usage(format!("Invalid session expiry interval \"{text}\"."))),
+                .map_err(|_| usage("session-expiry-interval out of range.")),
         }
     }
 
-    fn will(&self) -> Result<Option<Will>, UsageError> {
+    fn will(&self, properties: Properties) -> Result<Option<Will>, UsageError> {
         let Some(topic) = &self.will_topic else {
             if self.will_payload.is_some() {
                 return Err(usage("Will payload given, but no will topic given."));
@@ -180,9 +315,52 @@ impl ClientArgs {
             payload: Bytes::from(self.will_payload.clone().unwrap_or_default()),
             qos,
             retain: self.will_retain,
-            properties: Properties::default(),
+            properties,
         }))
     }
+}
+
+/// Splits the words of every `-D` back into one group per property: `command name value`, or
+/// `command user-property key value`.
+fn property_groups(words: &[String]) -> Vec<Vec<String>> {
+    let mut groups = Vec::new();
+    let mut rest = words;
+    while !rest.is_empty() {
+        let len = if rest.get(1).map(String::as_str) == Some("user-property") {
+            4
+        } else {
+            3
+        };
+        let (group, tail) = rest.split_at(len.min(rest.len()));
+        groups.push(group.to_vec());
+        rest = tail;
+    }
+    groups
+}
+
+/// C's `strtol(text, &end, 0)` that must use the whole text: an optional sign, then `0x` hex,
+/// `0` octal or decimal digits. `None` if any of the text is not part of the number.
+fn strtol_base0(text: &str) -> Option<i64> {
+    let trimmed = text.trim_start();
+    let (negative, body) = match trimmed.as_bytes().first() {
+        Some(b'-') => (true, &trimmed[1..]),
+        Some(b'+') => (false, &trimmed[1..]),
+        _ => (false, trimmed),
+    };
+    let (radix, digits) =
+        if let Some(hex) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
+            (16, hex)
+        } else if body.len() > 1 && body.starts_with('0') {
+            (8, &body[1..])
+        } else {
+            (10, body)
+        };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    // Past the range of `long` the value is out of range either way.
+    let value = i64::from_str_radix(digits, radix).unwrap_or(i64::MAX);
+    Some(if negative { -value } else { value })
 }
 
 /// A usage error with Mosquitto's wording.
@@ -193,10 +371,48 @@ pub(crate) fn usage(message: impl Into<String>) -> UsageError {
 /// Prints a usage error as `mosquitto_pub` does (unless `quiet`) and returns exit code 1.
 pub(crate) fn report_usage(command: &str, error: &UsageError, quiet: bool) -> ExitCode {
     if !quiet {
+        // A few of Mosquitto's sentences carry their own "Error ..." start.
+        let prefix = if error.0.starts_with("Error") {
+            ""
+        } else {
+            "Error: "
+        };
         eprintln!(
-            "Error: {}\n\nUse 'roost {command} --help' to see usage.",
+            "{prefix}{}\n\nUse 'roost {command} --help' to see usage.",
             error.0
         );
+    }
+    ExitCode::FAILURE
+}
+
+/// Reports a command line clap could not parse and returns the exit code: 0 for `--help` and
+/// `--version`, otherwise 1 as Mosquitto's tools exit (clap alone would exit 2). An unknown
+/// option of `roost pub` or `roost sub` reads as in `mosquitto_pub`.
+pub(crate) fn report_parse_error(error: &clap::Error) -> ExitCode {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+    ) {
+        let _ = error.print();
+        return ExitCode::SUCCESS;
+    }
+    let command = std::env::args().nth(1).filter(|c| c == "pub" || c == "sub");
+    let unknown = match error.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(arg)) if error.kind() == ErrorKind::UnknownArgument => {
+            Some(arg.clone())
+        }
+        _ => None,
+    };
+    match (command, unknown) {
+        (Some(command), Some(arg)) => {
+            eprintln!(
+                "Error: Unknown option '{arg}'.\n\nUse 'roost {command} --help' to see usage."
+            );
+        }
+        _ => {
+            let _ = error.print();
+        }
     }
     ExitCode::FAILURE
 }
@@ -226,7 +442,17 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .build()?)
 }
 
-/// Connects, printing failures as Mosquitto's tools print them. `Err` holds the exit code.
+/// Why connecting failed, and the exit code that goes with it.
+#[derive(Debug)]
+pub(crate) struct ConnectFailed {
+    pub(crate) code: ExitCode,
+    /// The broker refused (CONNACK); otherwise the socket could not be opened or the
+    /// handshake did not finish.
+    pub(crate) refused: bool,
+}
+
+/// Connects, printing failures as Mosquitto's tools print them; a failure to reach the broker
+/// is not printed when `silent_io` (`mosquitto_sub` reconnecting says nothing).
 ///
 /// `refused_line` is the extra line `mosquitto_pub` prints after a refusal (`mosquitto_sub`
 /// prints none).
@@ -234,7 +460,8 @@ pub(crate) async fn connect(
     args: &ClientArgs,
     mut options: ClientOptions,
     refused_line: Option<&str>,
-) -> Result<(Client, Connected, Incoming), ExitCode> {
+    silent_io: bool,
+) -> Result<(Client, Connected, Incoming), ConnectFailed> {
     let protocol = options.protocol;
     if args.debug {
         options.packet_hook = Some(debug_hook(&options.client_id, protocol));
@@ -248,13 +475,19 @@ pub(crate) async fn connect(
                     eprintln!("{line}");
                 }
             }
-            Err(ExitCode::from(connack_exit_code(reason, protocol)))
+            Err(ConnectFailed {
+                code: ExitCode::from(connack_exit_code(reason, protocol)),
+                refused: true,
+            })
         }
         Err(error) => {
-            if !args.quiet {
+            if !args.quiet && !silent_io {
                 eprintln!("Error: {}", error_text(&error));
             }
-            Err(ExitCode::FAILURE)
+            Err(ConnectFailed {
+                code: ExitCode::FAILURE,
+                refused: false,
+            })
         }
     }
 }
@@ -293,96 +526,6 @@ pub(crate) async fn interrupted() {
     {
         let _ = tokio::signal::ctrl_c().await;
     }
-}
-
-/// The `-d` trace: one line per packet on stdout, in libmosquitto's words.
-fn debug_hook(client_id: &str, protocol: ProtocolVersion) -> PacketHook {
-    let name = if client_id.is_empty() {
-        "(null)".to_owned()
-    } else {
-        client_id.to_owned()
-    };
-    // The name changes once, when an MQTT 5 broker assigns the id; the lock is held for a line.
-    let name = Mutex::new(name);
-    Arc::new(move |direction, packet| {
-        let mut name = name.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Packet::ConnAck(connack) = packet {
-            if let Some(assigned) = &connack.properties.assigned_client_identifier {
-                name.clone_from(assigned);
-            }
-        }
-        let mut stdout = std::io::stdout().lock();
-        for line in debug_lines(direction, packet, protocol) {
-            // The trace is best effort: a closed stdout must not stop the client.
-            let _ = writeln!(stdout, "Client {name} {line}");
-        }
-        let _ = stdout.flush();
-    })
-}
-
-/// The trace lines for one packet, without the `Client <id> ` prefix.
-pub(crate) fn debug_lines(
-    direction: Direction,
-    packet: &Packet,
-    protocol: ProtocolVersion,
-) -> Vec<String> {
-    let verb = match direction {
-        Direction::Sent => "sending",
-        Direction::Received => "received",
-    };
-    let sent = direction == Direction::Sent;
-    let line = match packet {
-        Packet::Connect(_) => format!("{verb} CONNECT"),
-        Packet::ConnAck(c) => format!("{verb} CONNACK ({})", connack_exit_code(c.reason, protocol)),
-        Packet::Publish(p) => format!(
-            "{verb} PUBLISH (d{}, q{}, r{}, m{}, '{}', ... ({} bytes))",
-            u8::from(p.dup),
-            p.qos as u8,
-            u8::from(p.retain),
-            p.packet_id.unwrap_or(0),
-            p.topic,
-            p.payload.len()
-        ),
-        Packet::PubAck(r) if sent => format!("{verb} PUBACK (m{}, rc{})", r.packet_id, r.reason.0),
-        Packet::PubRec(r) if sent => format!("{verb} PUBREC (m{}, rc{})", r.packet_id, r.reason.0),
-        Packet::PubRel(r) if sent => format!("{verb} PUBREL (m{})", r.packet_id),
-        Packet::PubComp(r) if sent => format!("{verb} PUBCOMP (m{})", r.packet_id),
-        Packet::PubAck(r) => format!("{verb} PUBACK (Mid: {}, RC:{})", r.packet_id, r.reason.0),
-        Packet::PubRec(r) => format!("{verb} PUBREC (Mid: {})", r.packet_id),
-        Packet::PubRel(r) => format!("{verb} PUBREL (Mid: {})", r.packet_id),
-        Packet::PubComp(r) => format!("{verb} PUBCOMP (Mid: {}, RC:{})", r.packet_id, r.reason.0),
-        Packet::Subscribe(s) => {
-            return s
-                .filters
-                .iter()
-                .map(|f| {
-                    let o = &f.options;
-                    let options = (o.retain_handling as u8) << 4
-                        | u8::from(o.retain_as_published) << 3
-                        | u8::from(o.no_local) << 2;
-                    format!(
-                        "{verb} SUBSCRIBE (Mid: {}, Topic: {}, QoS: {}, Options: 0x{options:02x})",
-                        s.packet_id, f.filter, o.qos as u8
-                    )
-                })
-                .collect()
-        }
-        Packet::SubAck(_) => format!("{verb} SUBACK"),
-        Packet::Unsubscribe(u) => {
-            return u
-                .filters
-                .iter()
-                .map(|f| format!("{verb} UNSUBSCRIBE (Mid: {}, Topic: {f})", u.packet_id))
-                .collect()
-        }
-        Packet::UnsubAck(_) => format!("{verb} UNSUBACK"),
-        Packet::PingReq => format!("{verb} PINGREQ"),
-        Packet::PingResp => format!("{verb} PINGRESP"),
-        Packet::Disconnect(_) if sent => format!("{verb} DISCONNECT"),
-        Packet::Disconnect(d) => format!("{verb} DISCONNECT ({})", d.reason.0),
-        Packet::Auth(a) => format!("{verb} AUTH ({})", a.reason.0),
-    };
-    vec![line]
 }
 
 /// A duration of `seconds` (fractions allowed), as `--repeat-delay` and `-W` count time.
@@ -447,10 +590,98 @@ mod tests {
             .expect("valid");
         assert!(!options.clean_start);
         assert_eq!(options.session_expiry, Some(u32::MAX));
-        let options = parse(&["-x", "-1", "-V", "5"]).options().expect("valid");
+        let options = parse(&["-x", "-1", "-i", "me", "-V", "5"])
+            .options()
+            .expect("valid");
         assert_eq!(options.session_expiry, Some(u32::MAX));
+        let error = parse(&["-x", "-1", "-V", "5"])
+            .options()
+            .expect_err("needs -i");
+        assert_eq!(
+            error.0,
+            "You must provide a client id if you are using an infinite session expiry interval."
+        );
+        for (text, expected) in [("0x10", Some(16)), ("010", Some(8)), ("0", None)] {
+            let options = parse(&["-x", text, "-V", "5"]).options().expect("valid");
+            assert_eq!(options.session_expiry, expected, "{text}");
+        }
+        let error = parse(&["-x", "12s"]).options().expect_err("not a number");
+        assert_eq!(error.0, "session-expiry-interval not a number.");
+        let error = parse(&["-x", "4294967296"]).options().expect_err("too big");
+        assert_eq!(error.0, "session-expiry-interval out of range.");
         let options = parse(&["-x", "30", "-V", "311"]).options().expect("valid");
         assert_eq!(options.session_expiry, None, "3.1.1 has no session expiry");
+    }
+
+    #[test]
+    fn urls_read_like_mosquittos() {
+        let url = Url::parse("mqtt://user:pa:ss@broker.example:1884/a/b").expect("valid");
+        assert_eq!(
+            url,
+            Url {
+                host: "broker.example".into(),
+                port: 1884,
+                username: Some("user".into()),
+                password: Some("pa:ss".into()),
+                topic: "a/b".into(),
+            }
+        );
+        let url = Url::parse("MQTT://host/t").expect("valid");
+        assert_eq!((url.port, url.username), (1883, None));
+        for (bad, message) in [
+            ("http://h/t", "unsupported URL scheme."),
+            ("mqtts://h/t", "TLS support not available."),
+            (
+                "mqtt://h",
+                "Invalid URL for -L argument specified - topic missing.",
+            ),
+        ] {
+            assert_eq!(
+                Url::parse(bad).map_err(|e| e.0),
+                Err(message.into()),
+                "{bad}"
+            );
+        }
+        let options = parse(&["-L", "mqtt://u:p@127.0.0.2:1999/x"])
+            .options()
+            .expect("valid");
+        assert_eq!((options.host.as_str(), options.port), ("127.0.0.2", 1999));
+        assert_eq!(options.username.as_deref(), Some("u"));
+    }
+
+    #[test]
+    fn dash_d_means_mqtt_5_and_fills_connect_and_will() {
+        let options = parse(&[
+            "-D",
+            "connect",
+            "receive-maximum",
+            "7",
+            "-D",
+            "connect",
+            "user-property",
+            "k",
+            "v",
+            "-D",
+            "will",
+            "will-delay-interval",
+            "9",
+            "--will-topic",
+            "w",
+            "-A",
+            "127.0.0.1",
+        ])
+        .options()
+        .expect("valid");
+        assert_eq!(options.protocol, ProtocolVersion::V5);
+        assert_eq!(options.receive_maximum, Some(7));
+        assert_eq!(options.user_properties, [("k".into(), "v".into())]);
+        let delay = options.will.and_then(|w| w.properties.will_delay_interval);
+        assert_eq!(delay, Some(9));
+        assert_eq!(options.bind_address.as_deref(), Some("127.0.0.1"));
+        let options = parse(&["-D", "publish", "topic-alias", "1", "-V", "311"])
+            .options()
+            .expect("valid");
+        assert_eq!(options.protocol, ProtocolVersion::V3_1_1, "-V wins");
     }
 
     #[test]
@@ -488,37 +719,6 @@ mod tests {
         assert_eq!(
             (will.qos, will.retain, will.payload.len()),
             (QoS::AtLeastOnce, true, 0)
-        );
-    }
-
-    #[test]
-    fn trace_lines_read_like_libmosquitto() {
-        use roost_proto::{PubResponse, Publish, ReasonCode};
-        let publish = Packet::Publish(Publish {
-            dup: false,
-            qos: QoS::ExactlyOnce,
-            retain: false,
-            topic: "a/x".into(),
-            packet_id: Some(1),
-            payload: Bytes::from_static(b"hello"),
-            properties: Properties::default(),
-        });
-        assert_eq!(
-            debug_lines(Direction::Sent, &publish, ProtocolVersion::V3_1_1),
-            ["sending PUBLISH (d0, q2, r0, m1, 'a/x', ... (5 bytes))"]
-        );
-        let rec = Packet::PubRec(PubResponse {
-            packet_id: 1,
-            reason: ReasonCode::SUCCESS,
-            properties: Properties::default(),
-        });
-        assert_eq!(
-            debug_lines(Direction::Received, &rec, ProtocolVersion::V5),
-            ["received PUBREC (Mid: 1)"]
-        );
-        assert_eq!(
-            debug_lines(Direction::Sent, &rec, ProtocolVersion::V5),
-            ["sending PUBREC (m1, rc0)"]
         );
     }
 

@@ -2,10 +2,15 @@
 
 mod broker_cmd;
 mod client_args;
+mod client_props;
+mod client_trace;
 mod logging;
 mod passwd_cmd;
 mod pub_cmd;
 mod sub_cmd;
+mod sub_format;
+mod sub_json;
+mod sub_time;
 
 use std::process::ExitCode;
 
@@ -32,7 +37,10 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return client_args::report_parse_error(&error),
+    };
     let result = match cli.command {
         Command::Broker(args) => broker_cmd::run(&args),
         Command::Pub(args) => pub_cmd::run(&args),

@@ -94,11 +94,13 @@ impl PubArgs {
         })
     }
 
-    fn topic(&self) -> Result<&str, UsageError> {
-        let Some(topic) = self.topic.as_deref() else {
+    /// `-t`, or the topic of `-L`.
+    fn topic(&self) -> Result<String, UsageError> {
+        let url_topic = self.client.url()?.map(|url| url.topic);
+        let Some(topic) = self.topic.clone().or(url_topic) else {
             return Err(usage("Both topic and message must be supplied."));
         };
-        if !roost_proto::topic::is_valid_topic_name(topic) {
+        if !roost_proto::topic::is_valid_topic_name(&topic) {
             return Err(usage(format!(
                 "Invalid publish topic '{topic}', does it contain '+' or '#'?"
             )));
@@ -119,11 +121,15 @@ pub(crate) fn run(args: &PubArgs) -> anyhow::Result<ExitCode> {
         if !args.repeat_delay.is_finite() || args.repeat_delay < 0.0 {
             return Err(usage("--repeat-delay argument must be >=0.0."));
         }
+        if args.max_inflight == Some(0) {
+            return Err(usage("Maximum inflight messages must be greater than 0."));
+        }
         let mut options = args.client.options()?;
         options.max_inflight = args.max_inflight;
-        Ok((source, topic, qos, options))
+        let properties = args.client.command_properties()?;
+        Ok((source, topic, qos, options, properties))
     })();
-    let (source, topic, qos, options) = match checked {
+    let (source, topic, qos, options, properties) = match checked {
         Ok(checked) => checked,
         Err(error) => return Ok(report_usage("pub", &error, args.client.quiet)),
     };
@@ -154,13 +160,18 @@ pub(crate) fn run(args: &PubArgs) -> anyhow::Result<ExitCode> {
             "Error: The connection was refused."
         });
         let (client, _connected, _incoming) =
-            match client_args::connect(&args.client, options, refused).await {
+            match client_args::connect(&args.client, options, refused, false).await {
                 Ok(connected) => connected,
-                Err(code) => return Ok(code),
+                Err(failed) => return Ok(failed.code),
             };
         let mut publisher = Publisher {
             client: &client,
-            topic,
+            topic: &topic,
+            properties: if client.protocol().is_v5() {
+                properties.publish
+            } else {
+                Properties::default()
+            },
             qos,
             retain: args.retain,
             quiet: args.client.quiet,
@@ -178,7 +189,7 @@ pub(crate) fn run(args: &PubArgs) -> anyhow::Result<ExitCode> {
             Ok(()) => {
                 // Everything is acknowledged; a failure to say goodbye changes nothing.
                 let _ = client
-                    .disconnect(ReasonCode::NORMAL_DISCONNECTION, Properties::default())
+                    .disconnect(ReasonCode::NORMAL_DISCONNECTION, properties.disconnect)
                     .await;
                 Ok(ExitCode::SUCCESS)
             }
@@ -196,6 +207,8 @@ pub(crate) fn run(args: &PubArgs) -> anyhow::Result<ExitCode> {
 struct Publisher<'a> {
     client: &'a Client,
     topic: &'a str,
+    /// `-D publish ...`, sent with every message.
+    properties: Properties,
     qos: QoS,
     retain: bool,
     quiet: bool,
@@ -216,7 +229,7 @@ impl Publisher<'_> {
                 payload,
                 self.qos,
                 self.retain,
-                Properties::default(),
+                self.properties.clone(),
             )
             .await?;
         self.pending.push_back(started);

@@ -531,7 +531,7 @@ fn will_is_published_when_roost_sub_is_killed_not_when_it_times_out() {
         "10",
     ]));
     watcher.wait_subscribed();
-    // Running out of -W is a clean exit: DISCONNECT, so no will.
+    // Running out of -W in MQTT 3.1.1 is a clean exit: DISCONNECT, so no will.
     let polite = run(
         roost(&[
             "sub",
