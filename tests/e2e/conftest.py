@@ -104,11 +104,12 @@ def connected(client):
 
 @pytest.fixture
 def raw():
-    """Factory: `raw(b, version=rawmqtt.V5)` opens a raw TCP connection."""
+    """Factory: `raw(b, version=rawmqtt.V5, port=None)` opens a raw TCP connection (to
+    `port`, one of `b.ports`, or the first listener)."""
     made = []
 
-    def make(b, version=rawmqtt.V311, timeout=5.0):
-        r = rawmqtt.RawClient(b.port, b.host, version, timeout)
+    def make(b, version=rawmqtt.V311, timeout=5.0, port=None):
+        r = rawmqtt.RawClient(b.port if port is None else port, b.host, version, timeout)
         made.append(r)
         return r
 

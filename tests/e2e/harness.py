@@ -23,6 +23,8 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
+import rawmqtt
+
 REPO = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
 KIND = os.environ.get("E2E_BROKER", "roost").strip().lower() or "roost"
@@ -127,6 +129,10 @@ class Broker:
         for name, value in self.directives.items():
             for v in value if isinstance(value, (list, tuple)) else [value]:
                 lines.append(f"{name} {_conf_value(v)}")
+        if IS_MOSQUITTO and os.geteuid() == 0:
+            # Mosquitto started as root drops to user `mosquitto` before it reads the
+            # password and ACL files, which then sit in pytest's root-only tmp dir.
+            lines.insert(0, "user root")
         self.conf_path.write_text("\n".join(lines) + "\n")
 
     def command(self):
@@ -580,6 +586,41 @@ class MosquittoSub:
                 self.proc.kill()
                 self.proc.wait(5)
         self._thread.join(5)
+
+
+# ---------------------------------------------------------------- raw helpers
+
+def connack_code(broker, username=None, password=None, version=V5, client_id=None,
+                 port=None, timeout=5.0):
+    """Connect once on a raw socket and return the CONNACK code (the connection is closed)."""
+    r = rawmqtt.RawClient(broker.port if port is None else port, HOST, version, timeout)
+    try:
+        cid = unique_id("probe") if client_id is None else client_id
+        return r.connect(cid, username=username, password=password).rc
+    finally:
+        r.close()
+
+
+def messages_until(r, sentinel, timeout=10.0):
+    """Read PUBLISHes on a RawClient (acknowledging them) until one whose payload is
+    `sentinel`; return [(topic, payload)] of those that came before it.
+
+    A broker keeps the order of one publisher's messages to one subscriber, so a message
+    it should have dropped would arrive ahead of a sentinel published after it."""
+    sentinel = sentinel.encode() if isinstance(sentinel, str) else sentinel
+    deadline = time.monotonic() + timeout
+    got = []
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise AssertionError(f"no sentinel {sentinel!r} within {timeout}s; got {got!r}")
+        try:
+            p = r.receive_message(left)
+        except rawmqtt.Timeout:
+            continue
+        if p.payload == sentinel:
+            return got
+        got.append((p.topic, p.payload))
 
 
 # ---------------------------------------------------------------- password files
