@@ -672,6 +672,65 @@ def roost_passwd(path, user, password=None, create=False, delete=False):
     assert r.returncode == 0, f"{cmd} exited {r.returncode}: {r.stderr}{r.stdout}"
 
 
+class AuthFiles:
+    """A password file (made by mosquitto_passwd) and an ACL file for a broker under test,
+    in `directory`. Every ACL written ends with a section for a probe user that may write
+    only `probe/<generation>`, so that after a SIGHUP `wait_applied()` can tell when the
+    newest file is in force without sleeping."""
+
+    PROBE = "acl-probe"
+
+    def __init__(self, directory, users):
+        self.passwd = Path(directory) / "passwd"
+        self.acl = Path(directory) / "acl"
+        self.users = dict(users)
+        self.generation = 0
+        mosquitto_passwd(self.passwd, self.PROBE, "probe-pw", create=True)
+        for user, password in self.users.items():
+            mosquitto_passwd(self.passwd, user, password)
+
+    def add_user(self, user, password):
+        self.users[user] = password
+        mosquitto_passwd(self.passwd, user, password)
+
+    def remove_user(self, user):
+        del self.users[user]
+        mosquitto_passwd(self.passwd, user, delete=True)
+
+    def write_acl(self, text):
+        """Write the ACL `text` (indentation removed) plus this generation's probe section."""
+        self.generation += 1
+        body = "\n".join(line.strip() for line in text.strip().splitlines())
+        self.acl.write_text(f"{body}\n\nuser {self.PROBE}\n"
+                            f"topic write probe/{self.generation}\n")
+
+    def conf(self, allow_anonymous=False):
+        """The lines of a one-listener configuration using both files."""
+        return ["listener {port} 127.0.0.1",
+                f"allow_anonymous {_conf_value(allow_anonymous)}",
+                f"password_file {self.passwd}",
+                f"acl_file {self.acl}"]
+
+    def acl_in_force(self, broker):
+        try:
+            r = rawmqtt.RawClient(broker.port, HOST, V5, 5.0)
+        except OSError:
+            return False
+        try:
+            if r.connect(unique_id("probe"), username=self.PROBE, password="probe-pw").rc:
+                return False
+            return r.publish(f"probe/{self.generation}", b"probe", qos=1).rc < 0x80
+        except (rawmqtt.Closed, OSError):
+            return False
+        finally:
+            r.close()
+
+    def wait_applied(self, broker, timeout=10.0):
+        """Wait until the broker enforces the ACL written last (after a SIGHUP)."""
+        wait_until(lambda: self.acl_in_force(broker), timeout, interval=0.1,
+                   message=f"ACL generation {self.generation} in force")
+
+
 # ---------------------------------------------------------------- background traffic
 
 class Traffic:
