@@ -7,7 +7,7 @@ import os
 import pytest
 
 import rawmqtt
-from harness import IS_MOSQUITTO, ROOST_BIN, Broker, Client, MosquittoSub
+from harness import IS_MOSQUITTO, ROOST_BIN, Broker, Client, MosquittoSub, unique_id
 
 
 def pytest_sessionstart(session):
@@ -116,6 +116,21 @@ def raw():
     yield make
     for r in made:
         r.close()
+
+
+@pytest.fixture
+def raw_login(raw):
+    """Factory: `raw_login(b, user, password, version=V5, client_id=None, port=None)`: a
+    RawClient whose CONNECT (anonymous when user is None) was accepted."""
+
+    def connect(b, user=None, password=None, version=rawmqtt.V5, client_id=None, port=None):
+        r = raw(b, version, port=port)
+        cid = client_id or unique_id(user or "anon")
+        ack = r.connect(cid, username=user, password=password)
+        assert ack.rc == 0, f"{user!r} refused on port {port or b.port}: {ack!r}"
+        return r
+
+    return connect
 
 
 @pytest.fixture

@@ -704,12 +704,13 @@ class AuthFiles:
         self.acl.write_text(f"{body}\n\nuser {self.PROBE}\n"
                             f"topic write probe/{self.generation}\n")
 
-    def conf(self, allow_anonymous=False):
-        """The lines of a one-listener configuration using both files."""
-        return ["listener {port} 127.0.0.1",
-                f"allow_anonymous {_conf_value(allow_anonymous)}",
-                f"password_file {self.passwd}",
-                f"acl_file {self.acl}"]
+    def conf(self, allow_anonymous=False, acl=True):
+        """The lines of a one-listener configuration using the password file and (with
+        `acl`) the ACL file."""
+        lines = ["listener {port} 127.0.0.1",
+                 f"allow_anonymous {_conf_value(allow_anonymous)}",
+                 f"password_file {self.passwd}"]
+        return lines + [f"acl_file {self.acl}"] if acl else lines
 
     def acl_in_force(self, broker):
         try:

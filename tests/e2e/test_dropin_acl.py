@@ -51,16 +51,12 @@ def secured(broker, tmp_path):
 
 
 @pytest.fixture
-def login(raw):
+def login(raw_login):
     """Factory: `login(b, user, version, client_id=None)`: a connected RawClient (user None:
     anonymous)."""
 
     def connect(b, user, version=R.V5, client_id=None):
-        r = raw(b, version)
-        ack = r.connect(client_id or unique_id(user or "anon"), username=user,
-                        password=USERS.get(user))
-        assert ack.rc == 0, f"{user} refused: {ack!r}"
-        return r
+        return raw_login(b, user, USERS.get(user), version, client_id)
 
     return connect
 
