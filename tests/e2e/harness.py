@@ -43,6 +43,18 @@ def free_port():
         return s.getsockname()[1]
 
 
+def free_ports(n):
+    """`n` distinct free ports (held open together while they are picked)."""
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind((HOST, 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
 def unique_id(prefix="e2e"):
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
@@ -150,7 +162,7 @@ class Broker:
         if ports is None and port is not None:
             ports = [port] + self.ports[1:]
         for attempt in range(3):
-            self.ports = list(ports) if ports else [free_port() for _ in range(self._port_count())]
+            self.ports = list(ports) if ports else free_ports(self._port_count())
             self.port = self.ports[0]
             self.write_conf()
             log = open(self.log_path, "ab")
@@ -194,7 +206,7 @@ class Broker:
     def run_to_exit(self, timeout=10.0, extra_args=()):
         """Run the broker on this conf expecting it to exit by itself (a bad
         configuration); returns the CompletedProcess with text stdout and stderr."""
-        self.ports = [free_port() for _ in range(self._port_count())]
+        self.ports = free_ports(self._port_count())
         self.port = self.ports[0]
         self.write_conf()
         cmd = self.command() + list(extra_args)

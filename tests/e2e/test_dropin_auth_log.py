@@ -7,9 +7,10 @@ whatever the client sent (it has not been accepted yet):
     1700000000: New connection from 127.0.0.1:50000 on port 1883.
     1700000000: Client <unknown> disconnected, not authorised.
 
-A fail2ban filter takes <HOST> from the first and the verdict from the next, e.g.
-    failregex = New connection from <HOST>:\\d+ on port \\d+\\.\\n.*Client <unknown> disconnected, not authorised\\.
-so both lines, adjacent and in this order, are what Roost must print.
+A fail2ban filter takes <HOST> from the first line and the verdict from the next one
+(a multi-line failregex: `New connection from <HOST>:` ... newline ... `Client <unknown>
+disconnected, not authorised.`), so both lines, adjacent and in this order, are what
+Roost must print.
 """
 
 import re
