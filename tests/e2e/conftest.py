@@ -7,7 +7,7 @@ import os
 import pytest
 
 import rawmqtt
-from harness import IS_MOSQUITTO, ROOST_BIN, Broker, Client, MosquittoSub
+from harness import IS_MOSQUITTO, ROOST_BIN, Broker, Client, MosquittoSub, unique_id
 
 
 def pytest_sessionstart(session):
@@ -37,11 +37,15 @@ def pytest_runtest_makereport(item, call):
 @pytest.fixture
 def broker(tmp_path, request):
     """Factory: `broker(max_inflight_messages=5)` starts a broker with those
-    mosquitto.conf directives (a list value repeats the directive) and returns it."""
+    mosquitto.conf directives (a list value repeats the directive) and returns it.
+
+    `conf=[lines]` replaces the default `listener {port} 127.0.0.1` + `allow_anonymous
+    true` with raw lines (`{port}`, `{port2}`, ... become free ports; see Broker);
+    `workdir=` sets the broker's directory (its cwd, where relative paths resolve)."""
     started = []
 
-    def start(**directives):
-        b = Broker(tmp_path / f"broker{len(started)}", directives)
+    def start(conf=None, workdir=None, **directives):
+        b = Broker(workdir or tmp_path / f"broker{len(started)}", directives, conf)
         started.append(b)
         return b.start()
 
@@ -52,6 +56,21 @@ def broker(tmp_path, request):
         if rep is not None and rep.failed:
             print(f"----- broker log ({b.kind}, port {b.port}) -----")
             print(b.log_text()[-20000:])
+
+
+@pytest.fixture
+def broker_exits(tmp_path):
+    """Factory: `broker_exits(conf=[...], extra_args=(), **directives)` runs the broker on
+    that configuration expecting it to exit by itself (a configuration error); returns
+    (CompletedProcess, Broker) with the text of stdout and stderr."""
+    count = [0]
+
+    def run(conf=None, extra_args=(), timeout=10.0, **directives):
+        b = Broker(tmp_path / f"exits{count[0]}", directives, conf)
+        count[0] += 1
+        return b.run_to_exit(timeout, extra_args), b
+
+    return run
 
 
 @pytest.fixture
@@ -85,17 +104,33 @@ def connected(client):
 
 @pytest.fixture
 def raw():
-    """Factory: `raw(b, version=rawmqtt.V5)` opens a raw TCP connection."""
+    """Factory: `raw(b, version=rawmqtt.V5, port=None)` opens a raw TCP connection (to
+    `port`, one of `b.ports`, or the first listener)."""
     made = []
 
-    def make(b, version=rawmqtt.V311, timeout=5.0):
-        r = rawmqtt.RawClient(b.port, b.host, version, timeout)
+    def make(b, version=rawmqtt.V311, timeout=5.0, port=None):
+        r = rawmqtt.RawClient(b.port if port is None else port, b.host, version, timeout)
         made.append(r)
         return r
 
     yield make
     for r in made:
         r.close()
+
+
+@pytest.fixture
+def raw_login(raw):
+    """Factory: `raw_login(b, user, password, version=V5, client_id=None, port=None)`: a
+    RawClient whose CONNECT (anonymous when user is None) was accepted."""
+
+    def connect(b, user=None, password=None, version=rawmqtt.V5, client_id=None, port=None):
+        r = raw(b, version, port=port)
+        cid = client_id or unique_id(user or "anon")
+        ack = r.connect(cid, username=user, password=password)
+        assert ack.rc == 0, f"{user!r} refused on port {port or b.port}: {ack!r}"
+        return r
+
+    return connect
 
 
 @pytest.fixture

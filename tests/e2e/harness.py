@@ -6,8 +6,10 @@ tests are validated that way before Roost exists. Everything listens on 127.0.0.
 a free port, in a per-test tmp dir, so tests run in parallel.
 """
 
+import functools
 import os
 import queue
+import re
 import signal
 import socket
 import subprocess
@@ -20,6 +22,8 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
+
+import rawmqtt
 
 REPO = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
@@ -37,6 +41,18 @@ def free_port():
     with socket.socket() as s:
         s.bind((HOST, 0))
         return s.getsockname()[1]
+
+
+def free_ports(n):
+    """`n` distinct free ports (held open together while they are picked)."""
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind((HOST, 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
 
 
 def unique_id(prefix="e2e"):
@@ -61,21 +77,45 @@ def wait_until(cond, timeout, interval=0.02, message="condition"):
 
 # ---------------------------------------------------------------- the broker
 
+def _text(output):
+    """subprocess output as text (TimeoutExpired carries bytes even with text=True)."""
+    if output is None:
+        return ""
+    return output.decode(errors="replace") if isinstance(output, bytes) else output
+
+
 def _conf_value(v):
     if isinstance(v, bool):
         return "true" if v else "false"
     return str(v)
 
 
-class Broker:
-    """One broker process. Use the `broker` fixture rather than this class directly."""
+_PORT_FIELD = re.compile(r"\{port(\d*)\}")
 
-    def __init__(self, workdir, directives):
+
+def _port_slot(field):
+    """`{port}` and `{port1}` are the first listener's port, `{port2}` the second's..."""
+    return max(int(field or 1), 1) - 1
+
+
+class Broker:
+    """One broker process. Use the `broker` fixture rather than this class directly.
+
+    With `conf` (a list of lines or one string) the file starts with those lines instead
+    of `listener {port} 127.0.0.1` + `allow_anonymous true`; `{port}`, `{port2}`, ... in
+    them become distinct free ports (`self.ports`), and `self.port` is the first.
+    """
+
+    def __init__(self, workdir, directives, conf=None):
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.directives = directives
+        if isinstance(conf, str):
+            conf = conf.splitlines()
+        self.conf = None if conf is None else list(conf)
         self.host = HOST
         self.port = None
+        self.ports = []
         self.proc = None
         self.conf_path = self.workdir / "broker.conf"
         self.log_path = self.workdir / "broker.log"
@@ -85,11 +125,26 @@ class Broker:
     def pid(self):
         return self.proc.pid
 
+    def _port_count(self):
+        if self.conf is None:
+            return 1
+        slots = [_port_slot(m.group(1)) for line in self.conf
+                 for m in _PORT_FIELD.finditer(line)]
+        return max(slots, default=0) + 1
+
     def write_conf(self):
-        lines = [f"listener {self.port} {HOST}", "allow_anonymous true"]
+        if self.conf is None:
+            lines = [f"listener {self.port} {HOST}", "allow_anonymous true"]
+        else:
+            lines = [_PORT_FIELD.sub(lambda m: str(self.ports[_port_slot(m.group(1))]), line)
+                     for line in self.conf]
         for name, value in self.directives.items():
             for v in value if isinstance(value, (list, tuple)) else [value]:
                 lines.append(f"{name} {_conf_value(v)}")
+        if IS_MOSQUITTO and os.geteuid() == 0:
+            # Mosquitto started as root drops to user `mosquitto` before it reads the
+            # password and ACL files, which then sit in pytest's root-only tmp dir.
+            lines.insert(0, "user root")
         self.conf_path.write_text("\n".join(lines) + "\n")
 
     def command(self):
@@ -97,14 +152,18 @@ class Broker:
             return ["mosquitto", "-c", str(self.conf_path)]
         return [ROOST_BIN, "broker", "-c", str(self.conf_path)]
 
-    def start(self, port=None, timeout=10.0):
-        """Start on `port` (or a free one) and wait until it accepts TCP."""
+    def start(self, port=None, timeout=10.0, ports=None):
+        """Start on `port` (or a free one; `ports` for every listener) and wait until
+        every listener accepts TCP."""
         if not IS_MOSQUITTO and not os.access(ROOST_BIN, os.X_OK):
             raise AssertionError(
                 f"ROOST_BIN {ROOST_BIN} is not an executable: build it (cargo build) or set "
                 f"ROOST_BIN, or run against Mosquitto with E2E_BROKER=mosquitto")
+        if ports is None and port is not None:
+            ports = [port] + self.ports[1:]
         for attempt in range(3):
-            self.port = port or free_port()
+            self.ports = list(ports) if ports else free_ports(self._port_count())
+            self.port = self.ports[0]
             self.write_conf()
             log = open(self.log_path, "ab")
             try:
@@ -116,7 +175,7 @@ class Broker:
             if self._wait_accepting(timeout):
                 return self
             text = self.log_text()
-            if port is None and "in use" in text.lower() and attempt < 2:
+            if ports is None and "in use" in text.lower() and attempt < 2:
                 continue  # lost a race for the port with another test
             self.kill()
             raise AssertionError(
@@ -126,20 +185,37 @@ class Broker:
 
     def _wait_accepting(self, timeout):
         deadline = time.monotonic() + timeout
+        waiting = list(self.ports)
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 return False
             try:
-                with socket.create_connection((HOST, self.port), timeout=0.5):
-                    return True
+                with socket.create_connection((HOST, waiting[0]), timeout=0.5):
+                    waiting.pop(0)
+                    if not waiting:
+                        return True
             except OSError:
                 time.sleep(0.05)
         return False
 
     def restart(self):
-        """Stop cleanly and start again on the same port with the same conf."""
+        """Stop cleanly and start again on the same ports with the same conf."""
         self.stop()
-        return self.start(port=self.port)
+        return self.start(ports=self.ports)
+
+    def run_to_exit(self, timeout=10.0, extra_args=()):
+        """Run the broker on this conf expecting it to exit by itself (a bad
+        configuration); returns the CompletedProcess with text stdout and stderr."""
+        self.ports = free_ports(self._port_count())
+        self.port = self.ports[0]
+        self.write_conf()
+        cmd = self.command() + list(extra_args)
+        try:
+            return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                                  stdin=subprocess.DEVNULL, cwd=self.workdir)
+        except subprocess.TimeoutExpired as e:
+            raise AssertionError(f"{cmd} was still running after {timeout}s; output:\n"
+                                 f"{_text(e.stdout)}{_text(e.stderr)}") from None
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
@@ -245,7 +321,7 @@ class Client:
     """
 
     def __init__(self, broker, client_id=None, version=V5, clean=True, keepalive=60,
-                 manual_ack=False, will=None):
+                 manual_ack=False, will=None, username=None, password=None, port=None):
         self.broker = broker
         self.version = version
         self.client_id = unique_id() if client_id is None else client_id
@@ -260,6 +336,9 @@ class Client:
                              manual_ack=manual_ack, **kwargs)
         if will is not None:
             self.c.will_set(**will)
+        if username is not None:
+            self.c.username_pw_set(username, password)
+        self.port = broker.port if port is None else port
         self._cond = threading.Condition()
         self.messages = []
         self.disconnects = []
@@ -320,7 +399,7 @@ class Client:
             kwargs["clean_start"] = self.clean if clean_start is None else clean_start
             if properties is not None:
                 kwargs["properties"] = properties
-        self.c.connect(HOST, self.broker.port, keepalive or self.keepalive, **kwargs)
+        self.c.connect(HOST, self.port, keepalive or self.keepalive, **kwargs)
         self.c.loop_start()
         try:
             return self._connack.get(timeout=timeout)
@@ -441,8 +520,9 @@ CLI_VERSIONS = ["mqttv311", "mqttv5"]
 
 
 def mosquitto_pub(broker, topic, message, version="mqttv311", qos=0, retain=False,
-                  extra=(), timeout=15.0, check=True):
-    cmd = ["mosquitto_pub", "-h", HOST, "-p", str(broker.port), "-V", version, "-t", topic,
+                  extra=(), timeout=15.0, check=True, port=None):
+    port = broker.port if port is None else port
+    cmd = ["mosquitto_pub", "-h", HOST, "-p", str(port), "-V", version, "-t", topic,
            "-q", str(qos)]
     if message is not None:
         cmd += ["-m", message]
@@ -463,11 +543,12 @@ class MosquittoSub:
     `=MSG= <qos> <retain> <topic> <payload>` (plus any extra format fields)."""
 
     def __init__(self, broker, topics, version="mqttv311", qos=0, fmt="%q %r %t %p",
-                 extra=()):
+                 extra=(), port=None):
         if isinstance(topics, str):
             topics = [topics]
+        port = broker.port if port is None else port
         # stdbuf: mosquitto_sub's stdout is block-buffered into a pipe otherwise.
-        cmd = ["stdbuf", "-oL", "mosquitto_sub", "-h", HOST, "-p", str(broker.port), "-V",
+        cmd = ["stdbuf", "-oL", "mosquitto_sub", "-h", HOST, "-p", str(port), "-V",
                version, "-q", str(qos), "-d", "-F", f"{MARK} {fmt}"]
         for t in topics:
             cmd += ["-t", t]
@@ -517,6 +598,150 @@ class MosquittoSub:
                 self.proc.kill()
                 self.proc.wait(5)
         self._thread.join(5)
+
+
+# ---------------------------------------------------------------- raw helpers
+
+def connack_code(broker, username=None, password=None, version=V5, client_id=None,
+                 port=None, timeout=5.0):
+    """Connect once on a raw socket and return the CONNACK code (the connection is closed)."""
+    r = rawmqtt.RawClient(broker.port if port is None else port, HOST, version, timeout)
+    try:
+        cid = unique_id("probe") if client_id is None else client_id
+        return r.connect(cid, username=username, password=password).rc
+    finally:
+        r.close()
+
+
+def messages_until(r, sentinel, timeout=10.0):
+    """Read PUBLISHes on a RawClient (acknowledging them) until one whose payload is
+    `sentinel`; return [(topic, payload)] of those that came before it.
+
+    A broker keeps the order of one publisher's messages to one subscriber, so a message
+    it should have dropped would arrive ahead of a sentinel published after it."""
+    sentinel = sentinel.encode() if isinstance(sentinel, str) else sentinel
+    deadline = time.monotonic() + timeout
+    got = []
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise AssertionError(f"no sentinel {sentinel!r} within {timeout}s; got {got!r}")
+        try:
+            p = r.receive_message(left)
+        except rawmqtt.Timeout:
+            continue
+        if p.payload == sentinel:
+            return got
+        got.append((p.topic, p.payload))
+
+
+# ---------------------------------------------------------------- password files
+
+def mosquitto_passwd(path, user, password=None, create=False, delete=False, hash_name=None):
+    """Add or update `user` in the password file at `path` with the real mosquitto_passwd
+    in batch mode (`-c` creates the file, `-D` deletes the user, `-H` picks the hash)."""
+    cmd = ["mosquitto_passwd"]
+    if hash_name is not None:
+        cmd += ["-H", hash_name]
+    if delete:
+        cmd += ["-D", str(path), user]
+    else:
+        cmd += (["-c"] if create else []) + ["-b", str(path), user, password]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=15)
+    assert r.returncode == 0, f"{cmd} exited {r.returncode}: {r.stderr}{r.stdout}"
+
+
+@functools.lru_cache(maxsize=None)
+def mosquitto_passwd_hashes():
+    """The -H names the installed mosquitto_passwd offers (from its usage text)."""
+    r = subprocess.run(["mosquitto_passwd", "--help"], capture_output=True, text=True,
+                       timeout=15)
+    return set(re.findall(r"-H (sha512(?:-pbkdf2)?)", r.stdout + r.stderr))
+
+
+@functools.lru_cache(maxsize=None)
+def roost_passwd_available():
+    """True once `ROOST_BIN passwd --help` exists and exits 0."""
+    if not os.access(ROOST_BIN, os.X_OK):
+        return False
+    try:
+        r = subprocess.run([ROOST_BIN, "passwd", "--help"], capture_output=True,
+                           timeout=15, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return r.returncode == 0
+
+
+def roost_passwd(path, user, password=None, create=False, delete=False):
+    """The same as mosquitto_passwd(), with `ROOST_BIN passwd`."""
+    cmd = [ROOST_BIN, "passwd"]
+    if delete:
+        cmd += ["-D", str(path), user]
+    else:
+        cmd += (["-c"] if create else []) + ["-b", str(path), user, password]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=15,
+                       stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, f"{cmd} exited {r.returncode}: {r.stderr}{r.stdout}"
+
+
+class AuthFiles:
+    """A password file (made by mosquitto_passwd) and an ACL file for a broker under test,
+    in `directory`. Every ACL written ends with a section for a probe user that may write
+    only `probe/<generation>`, so that after a SIGHUP `wait_applied()` can tell when the
+    newest file is in force without sleeping."""
+
+    PROBE = "acl-probe"
+
+    def __init__(self, directory, users):
+        self.passwd = Path(directory) / "passwd"
+        self.acl = Path(directory) / "acl"
+        self.users = dict(users)
+        self.generation = 0
+        mosquitto_passwd(self.passwd, self.PROBE, "probe-pw", create=True)
+        for user, password in self.users.items():
+            mosquitto_passwd(self.passwd, user, password)
+
+    def add_user(self, user, password):
+        self.users[user] = password
+        mosquitto_passwd(self.passwd, user, password)
+
+    def remove_user(self, user):
+        del self.users[user]
+        mosquitto_passwd(self.passwd, user, delete=True)
+
+    def write_acl(self, text):
+        """Write the ACL `text` (indentation removed) plus this generation's probe section."""
+        self.generation += 1
+        body = "\n".join(line.strip() for line in text.strip().splitlines())
+        self.acl.write_text(f"{body}\n\nuser {self.PROBE}\n"
+                            f"topic write probe/{self.generation}\n")
+
+    def conf(self, allow_anonymous=False, acl=True):
+        """The lines of a one-listener configuration using the password file and (with
+        `acl`) the ACL file."""
+        lines = ["listener {port} 127.0.0.1",
+                 f"allow_anonymous {_conf_value(allow_anonymous)}",
+                 f"password_file {self.passwd}"]
+        return lines + [f"acl_file {self.acl}"] if acl else lines
+
+    def acl_in_force(self, broker):
+        try:
+            r = rawmqtt.RawClient(broker.port, HOST, V5, 5.0)
+        except OSError:
+            return False
+        try:
+            if r.connect(unique_id("probe"), username=self.PROBE, password="probe-pw").rc:
+                return False
+            return r.publish(f"probe/{self.generation}", b"probe", qos=1).rc < 0x80
+        except (rawmqtt.Closed, OSError):
+            return False
+        finally:
+            r.close()
+
+    def wait_applied(self, broker, timeout=10.0):
+        """Wait until the broker enforces the ACL written last (after a SIGHUP)."""
+        wait_until(lambda: self.acl_in_force(broker), timeout, interval=0.1,
+                   message=f"ACL generation {self.generation} in force")
 
 
 # ---------------------------------------------------------------- background traffic
