@@ -1,13 +1,20 @@
-//! `roost broker`: load the configuration (or the embedded defaults), bind, serve until SIGINT or
-//! SIGTERM, then close every connection and exit 0.
+//! `roost broker`: load the configuration (or the embedded defaults), start logging as the file
+//! says, bind, serve until SIGINT or SIGTERM, then close every connection and exit 0.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Args;
-use roost_broker::{config, Config, Server};
+use roost_broker::config::LogType;
+use roost_broker::{config, Broker, Config, Message, Server};
+use roost_proto::QoS;
+use tokio::sync::mpsc;
 use tracing::info;
+
+use crate::logging::TopicLine;
 
 /// Options of `roost broker`, named as Mosquitto names them.
 #[derive(Debug, Args)]
@@ -18,7 +25,7 @@ pub(crate) struct BrokerArgs {
     /// Listen on this port (on every configured listener, or on 127.0.0.1 without a file).
     #[arg(short, long)]
     port: Option<u16>,
-    /// Log debug lines too.
+    /// Log every type of line (log_type all), debug included.
     #[arg(short, long)]
     verbose: bool,
     /// Check the configuration file and exit: 0 when it is valid, 1 when not.
@@ -26,12 +33,18 @@ pub(crate) struct BrokerArgs {
     test_config: bool,
 }
 
+/// How long a log line published on `$SYS/broker/log/...` lives, as in Mosquitto.
+const LOG_MESSAGE_EXPIRY: Duration = Duration::from_secs(20);
+
 pub(crate) fn run(args: &BrokerArgs) -> anyhow::Result<ExitCode> {
     let mut config = match &args.config {
         Some(path) => config::parse_file(path)?,
         None => Config::default(),
     };
     if args.test_config {
+        for notice in &config.notices {
+            eprintln!("{notice}");
+        }
         println!(
             "{}: configuration is valid",
             args.config
@@ -44,33 +57,52 @@ pub(crate) fn run(args: &BrokerArgs) -> anyhow::Result<ExitCode> {
     if let Some(port) = args.port {
         config.override_port(port);
     }
-    crate::logging::init(args.verbose);
+    let mut logging = crate::logging::init(&config.log, args.verbose)?;
+    let log_lines = logging.topic_lines();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(serve(config))?;
+    runtime.block_on(serve(config, log_lines))?;
     Ok(ExitCode::SUCCESS)
 }
 
-async fn serve(config: Config) -> anyhow::Result<()> {
+async fn serve(config: Config, log_lines: Option<mpsc::Receiver<TopicLine>>) -> anyhow::Result<()> {
     let version = env!("CARGO_PKG_VERSION");
-    info!("roost version {version} starting");
+    info!(target: LogType::NOTICE_TARGET, "roost version {version} starting");
     match &config.source {
-        Some(path) => info!("Config loaded from {}.", path.display()),
-        None => info!("Using default config."),
+        Some(path) => {
+            info!(target: LogType::NOTICE_TARGET, "Config loaded from {}.", path.display())
+        }
+        None => info!(target: LogType::NOTICE_TARGET, "Using default config."),
+    }
+    for notice in &config.notices {
+        info!(target: LogType::NOTICE_TARGET, "{notice}");
     }
     if config.local_only {
-        info!("Starting in local only mode. Connections will only be possible from clients running on this machine.");
-        info!("Create a configuration file which defines a listener to allow remote access.");
-        info!("For example: 'listener 1883' and either 'allow_anonymous true' or a 'password_file', then run 'roost broker -c FILE'.");
+        info!(target: LogType::NOTICE_TARGET, "Starting in local only mode. Connections will only be possible from clients running on this machine.");
+        info!(target: LogType::NOTICE_TARGET, "Create a configuration file which defines a listener to allow remote access.");
+        info!(target: LogType::NOTICE_TARGET, "For example: 'listener 1883' and either 'allow_anonymous true' or a 'password_file', then run 'roost broker -c FILE'.");
     }
     let server = Server::bind(config)
         .await
         .context("cannot start the broker")?;
-    info!("roost version {version} running");
+    if let Some(lines) = log_lines {
+        tokio::spawn(publish_log_lines(server.broker().clone(), lines));
+    }
+    info!(target: LogType::NOTICE_TARGET, "roost version {version} running");
     server.run(shutdown_signal()).await;
-    info!("roost version {version} terminating");
+    info!(target: LogType::NOTICE_TARGET, "roost version {version} terminating");
     Ok(())
+}
+
+/// `log_dest topic`: publishes each log line on its `$SYS/broker/log/...` topic, at QoS 2, not
+/// retained, expiring after 20 seconds, as Mosquitto does.
+async fn publish_log_lines(broker: Arc<Broker>, mut lines: mpsc::Receiver<TopicLine>) {
+    while let Some(TopicLine { topic, line }) = lines.recv().await {
+        let mut message = Message::internal(topic, line, QoS::ExactlyOnce, false);
+        message.expires_at = Some(Instant::now() + LOG_MESSAGE_EXPIRY);
+        broker.publish(&Arc::new(message));
+    }
 }
 
 async fn shutdown_signal() {

@@ -141,8 +141,8 @@ impl LogType {
     }
 }
 
-/// A set of log types.
-#[derive(Clone, Copy, PartialEq, Eq)]
+/// A set of log types; the default is the empty set.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
 pub struct LogTypes(u16);
 
 impl LogTypes {
