@@ -1,7 +1,9 @@
 //! `roost broker`: load the configuration (or the embedded defaults), start logging as the file
-//! says, bind, serve until SIGINT or SIGTERM, then close every connection and exit 0.
+//! says, write the pid file, bind, drop root privileges to `user`, serve until SIGINT or SIGTERM,
+//! then close every connection, remove the pid file and exit 0.
 
-use std::path::PathBuf;
+use std::ffi::CString;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -12,7 +14,7 @@ use roost_broker::config::LogType;
 use roost_broker::{config, Broker, Config, Message, Server};
 use roost_proto::QoS;
 use tokio::sync::mpsc;
-use tracing::info;
+use tracing::{info, warn};
 
 use crate::logging::TopicLine;
 
@@ -67,6 +69,8 @@ pub(crate) fn run(args: &BrokerArgs) -> anyhow::Result<ExitCode> {
 }
 
 async fn serve(config: Config, log_lines: Option<mpsc::Receiver<TopicLine>>) -> anyhow::Result<()> {
+    let user = config.user.clone();
+    let _pid_file = config.pid_file.as_deref().map(PidFile::write).transpose()?;
     let version = env!("CARGO_PKG_VERSION");
     info!(target: LogType::NOTICE_TARGET, "roost version {version} starting");
     match &config.source {
@@ -86,12 +90,76 @@ async fn serve(config: Config, log_lines: Option<mpsc::Receiver<TopicLine>>) -> 
     let server = Server::bind(config)
         .await
         .context("cannot start the broker")?;
+    drop_privileges(user.as_deref())?;
     if let Some(lines) = log_lines {
         tokio::spawn(publish_log_lines(server.broker().clone(), lines));
     }
     info!(target: LogType::NOTICE_TARGET, "roost version {version} running");
     server.run(shutdown_signal()).await;
     info!(target: LogType::NOTICE_TARGET, "roost version {version} terminating");
+    Ok(())
+}
+
+/// `pid_file`: holds the broker's process id from start to exit.
+struct PidFile(PathBuf);
+
+impl PidFile {
+    /// Writes the process id (digits only, as Mosquitto writes it).
+    fn write(path: &Path) -> anyhow::Result<PidFile> {
+        std::fs::write(path, std::process::id().to_string())
+            .with_context(|| format!("pid_file: cannot write {}", path.display()))?;
+        Ok(PidFile(path.to_path_buf()))
+    }
+}
+
+impl Drop for PidFile {
+    fn drop(&mut self) {
+        if let Err(e) = std::fs::remove_file(&self.0) {
+            warn!("pid_file: cannot remove {}: {e}", self.0.display());
+        }
+    }
+}
+
+/// `user`: started as root, switch to `user` (its uid, primary group and other groups) now that
+/// the listeners are bound, as Mosquitto does. `user mosquitto` falls back to `nobody` when there
+/// is no such user, as in Mosquitto; any other missing user is an error, never ignored.
+fn drop_privileges(user: Option<&str>) -> anyhow::Result<()> {
+    use nix::unistd::{geteuid, initgroups, setgid, setuid, User};
+    if !geteuid().is_root() {
+        if let Some(name) = user {
+            info!(target: LogType::NOTICE_TARGET, "Not started as root: 'user {name}' has no effect.");
+        }
+        return Ok(());
+    }
+    let Some(name) = user.filter(|name| *name != "root") else {
+        warn!("Running as root: add 'user NAME' to switch to an unprivileged user once the listeners are bound.");
+        return Ok(());
+    };
+    let lookup = |name: &str| {
+        User::from_name(name).with_context(|| format!("user {name}: cannot look the user up"))
+    };
+    let account = match lookup(name)? {
+        Some(account) => account,
+        None if name == "mosquitto" => {
+            warn!("There is no user 'mosquitto' to switch to: trying 'nobody' instead.");
+            lookup("nobody")?.context("user mosquitto: neither 'mosquitto' nor 'nobody' exists")?
+        }
+        None => anyhow::bail!("user {name}: cannot drop privileges: there is no such user"),
+    };
+    let c_name = CString::new(account.name.as_str()).context("user: a name with a NUL byte")?;
+    initgroups(&c_name, account.gid)
+        .with_context(|| format!("user {name}: cannot set the groups of '{}'", account.name))?;
+    setgid(account.gid)
+        .with_context(|| format!("user {name}: cannot switch to group {}", account.gid))?;
+    setuid(account.uid)
+        .with_context(|| format!("user {name}: cannot switch to user {}", account.uid))?;
+    info!(
+        target: LogType::NOTICE_TARGET,
+        "Dropped privileges to user '{}' (uid {}, gid {}).",
+        account.name,
+        account.uid,
+        account.gid
+    );
     Ok(())
 }
 
