@@ -33,12 +33,19 @@ pub(crate) struct BrokerArgs {
     /// Check the configuration file and exit: 0 when it is valid, 1 when not.
     #[arg(long)]
     test_config: bool,
+    /// Print every configuration directive (form, scope, default, help, support) and exit.
+    #[arg(long)]
+    help_config: bool,
 }
 
 /// How long a log line published on `$SYS/broker/log/...` lives, as in Mosquitto.
 const LOG_MESSAGE_EXPIRY: Duration = Duration::from_secs(20);
 
 pub(crate) fn run(args: &BrokerArgs) -> anyhow::Result<ExitCode> {
+    if args.help_config {
+        print!("{}", config::reference());
+        return Ok(ExitCode::SUCCESS);
+    }
     let mut config = match &args.config {
         Some(path) => config::parse_file(path)?,
         None => Config::default(),

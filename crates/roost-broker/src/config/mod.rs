@@ -7,6 +7,7 @@
 pub mod directives;
 mod log;
 mod parse;
+mod reference;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -17,6 +18,7 @@ use roost_proto::QoS;
 pub use directives::{Directive, Scope};
 pub use log::{LogDest, LogSettings, LogType, LogTypes};
 pub use parse::{parse_file, parse_str, ConfigError};
+pub use reference::reference;
 
 /// Which IP version a listener uses (`socket_domain`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
