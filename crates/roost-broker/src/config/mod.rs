@@ -8,6 +8,7 @@ pub mod directives;
 mod log;
 mod parse;
 mod reference;
+mod reload;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -19,6 +20,7 @@ pub use directives::{Directive, Scope};
 pub use log::{LogDest, LogSettings, LogType, LogTypes};
 pub use parse::{parse_file, parse_str, ConfigError};
 pub use reference::reference;
+pub use reload::{reload, reloadable_changes, reread, restart_needed, Reload};
 
 /// Which IP version a listener uses (`socket_domain`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,6 +152,8 @@ pub struct Config {
     pub pid_file: Option<PathBuf>,
     /// When started as root, switch to this user once the listeners are bound (`user`).
     pub user: Option<String>,
+    /// The `roost broker -p` port, kept so a reload applies it again.
+    pub port_override: Option<u16>,
     /// Notices from reading the file (deprecated or obsolete directives), each `FILE:LINE: text`,
     /// for the binary to log at start.
     pub notices: Vec<String>,
@@ -193,6 +197,7 @@ impl Default for Config {
             log: LogSettings::default(),
             pid_file: None,
             user: None,
+            port_override: None,
             notices: Vec::new(),
         }
     }
@@ -202,6 +207,7 @@ impl Config {
     /// Sets the port of every listener (`roost broker -p PORT`); with no listener configured, the
     /// local-only listener moves to that port.
     pub fn override_port(&mut self, port: u16) {
+        self.port_override = Some(port);
         for listener in &mut self.listeners {
             listener.addr.set_port(port);
         }
