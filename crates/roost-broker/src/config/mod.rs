@@ -4,6 +4,7 @@
 //!
 //! The settings are plain data; everything that reads them takes a shared `Arc<Config>`.
 
+mod address;
 pub mod directives;
 mod log;
 mod parse;

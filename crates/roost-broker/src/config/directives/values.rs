@@ -14,9 +14,10 @@ pub(super) fn boolean(value: &str) -> Result<bool, String> {
 
 /// A whole number that fits `T`.
 pub(super) fn number<T: std::str::FromStr>(value: &str) -> Result<T, String> {
-    value
-        .parse()
-        .map_err(|_| format!("expected a whole number, found '{value}'"))
+    value.parse().map_err(|_| match value.parse::<i128>() {
+        Ok(_) => format!("'{value}' is out of range"),
+        Err(_) => format!("expected a whole number, found '{value}'"),
+    })
 }
 
 /// A count where Mosquitto's -1 (and 0) means unlimited; unlimited is returned as 0.
@@ -98,6 +99,18 @@ mod tests {
         assert!(expiration("0d").is_err());
         assert!(expiration("d").is_err());
         assert!(expiration("").is_err());
+    }
+
+    #[test]
+    fn numbers_out_of_range_say_so() {
+        assert_eq!(
+            number::<u16>("70000"),
+            Err("'70000' is out of range".to_string())
+        );
+        assert_eq!(
+            number::<u16>("lots"),
+            Err("expected a whole number, found 'lots'".to_string())
+        );
     }
 
     #[test]
