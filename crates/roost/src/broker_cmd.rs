@@ -1,13 +1,22 @@
-//! `roost broker`: load the configuration (or the embedded defaults), bind, serve until SIGINT or
-//! SIGTERM, then close every connection and exit 0.
+//! `roost broker`: load the configuration (or the embedded defaults), start logging as the file
+//! says, write the pid file, bind, drop root privileges to `user`, serve until SIGINT or SIGTERM,
+//! then close every connection, remove the pid file and exit 0.
 
-use std::path::PathBuf;
+use std::ffi::CString;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Args;
-use roost_broker::{config, Config, Server};
-use tracing::info;
+use roost_broker::config::LogType;
+use roost_broker::{config, Broker, Config, Message, Server};
+use roost_proto::QoS;
+use tokio::sync::mpsc;
+use tracing::{info, warn};
+
+use crate::logging::TopicLine;
 
 /// Options of `roost broker`, named as Mosquitto names them.
 #[derive(Debug, Args)]
@@ -18,20 +27,33 @@ pub(crate) struct BrokerArgs {
     /// Listen on this port (on every configured listener, or on 127.0.0.1 without a file).
     #[arg(short, long)]
     port: Option<u16>,
-    /// Log debug lines too.
+    /// Log every type of line (log_type all), debug included.
     #[arg(short, long)]
     verbose: bool,
     /// Check the configuration file and exit: 0 when it is valid, 1 when not.
     #[arg(long)]
     test_config: bool,
+    /// Print every configuration directive (form, scope, default, help, support) and exit.
+    #[arg(long)]
+    help_config: bool,
 }
 
+/// How long a log line published on `$SYS/broker/log/...` lives, as in Mosquitto.
+const LOG_MESSAGE_EXPIRY: Duration = Duration::from_secs(20);
+
 pub(crate) fn run(args: &BrokerArgs) -> anyhow::Result<ExitCode> {
+    if args.help_config {
+        print!("{}", config::reference());
+        return Ok(ExitCode::SUCCESS);
+    }
     let mut config = match &args.config {
         Some(path) => config::parse_file(path)?,
         None => Config::default(),
     };
     if args.test_config {
+        for notice in &config.notices {
+            eprintln!("{notice}");
+        }
         println!(
             "{}: configuration is valid",
             args.config
@@ -44,33 +66,118 @@ pub(crate) fn run(args: &BrokerArgs) -> anyhow::Result<ExitCode> {
     if let Some(port) = args.port {
         config.override_port(port);
     }
-    crate::logging::init(args.verbose);
+    let mut logging = crate::logging::init(&config.log, args.verbose)?;
+    let log_lines = logging.topic_lines();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(serve(config))?;
+    runtime.block_on(serve(config, log_lines))?;
     Ok(ExitCode::SUCCESS)
 }
 
-async fn serve(config: Config) -> anyhow::Result<()> {
+async fn serve(config: Config, log_lines: Option<mpsc::Receiver<TopicLine>>) -> anyhow::Result<()> {
+    let user = config.user.clone();
+    let _pid_file = config.pid_file.as_deref().map(PidFile::write).transpose()?;
     let version = env!("CARGO_PKG_VERSION");
-    info!("roost version {version} starting");
+    info!(target: LogType::NOTICE_TARGET, "roost version {version} starting");
     match &config.source {
-        Some(path) => info!("Config loaded from {}.", path.display()),
-        None => info!("Using default config."),
+        Some(path) => {
+            info!(target: LogType::NOTICE_TARGET, "Config loaded from {}.", path.display())
+        }
+        None => info!(target: LogType::NOTICE_TARGET, "Using default config."),
+    }
+    for notice in &config.notices {
+        info!(target: LogType::NOTICE_TARGET, "{notice}");
     }
     if config.local_only {
-        info!("Starting in local only mode. Connections will only be possible from clients running on this machine.");
-        info!("Create a configuration file which defines a listener to allow remote access.");
-        info!("For example: 'listener 1883' and either 'allow_anonymous true' or a 'password_file', then run 'roost broker -c FILE'.");
+        info!(target: LogType::NOTICE_TARGET, "Starting in local only mode. Connections will only be possible from clients running on this machine.");
+        info!(target: LogType::NOTICE_TARGET, "Create a configuration file which defines a listener to allow remote access.");
+        info!(target: LogType::NOTICE_TARGET, "For example: 'listener 1883' and either 'allow_anonymous true' or a 'password_file', then run 'roost broker -c FILE'.");
     }
     let server = Server::bind(config)
         .await
         .context("cannot start the broker")?;
-    info!("roost version {version} running");
+    drop_privileges(user.as_deref())?;
+    if let Some(lines) = log_lines {
+        tokio::spawn(publish_log_lines(server.broker().clone(), lines));
+    }
+    info!(target: LogType::NOTICE_TARGET, "roost version {version} running");
     server.run(shutdown_signal()).await;
-    info!("roost version {version} terminating");
+    info!(target: LogType::NOTICE_TARGET, "roost version {version} terminating");
     Ok(())
+}
+
+/// `pid_file`: holds the broker's process id from start to exit.
+struct PidFile(PathBuf);
+
+impl PidFile {
+    /// Writes the process id (digits only, as Mosquitto writes it).
+    fn write(path: &Path) -> anyhow::Result<PidFile> {
+        std::fs::write(path, std::process::id().to_string())
+            .with_context(|| format!("pid_file: cannot write {}", path.display()))?;
+        Ok(PidFile(path.to_path_buf()))
+    }
+}
+
+impl Drop for PidFile {
+    fn drop(&mut self) {
+        if let Err(e) = std::fs::remove_file(&self.0) {
+            warn!("pid_file: cannot remove {}: {e}", self.0.display());
+        }
+    }
+}
+
+/// `user`: started as root, switch to `user` (its uid, primary group and other groups) now that
+/// the listeners are bound, as Mosquitto does. `user mosquitto` falls back to `nobody` when there
+/// is no such user, as in Mosquitto; any other missing user is an error, never ignored.
+fn drop_privileges(user: Option<&str>) -> anyhow::Result<()> {
+    use nix::unistd::{geteuid, initgroups, setgid, setuid, User};
+    if !geteuid().is_root() {
+        if let Some(name) = user {
+            info!(target: LogType::NOTICE_TARGET, "Not started as root: 'user {name}' has no effect.");
+        }
+        return Ok(());
+    }
+    let Some(name) = user.filter(|name| *name != "root") else {
+        warn!("Running as root: add 'user NAME' to switch to an unprivileged user once the listeners are bound.");
+        return Ok(());
+    };
+    let lookup = |name: &str| {
+        User::from_name(name).with_context(|| format!("user {name}: cannot look the user up"))
+    };
+    let account = match lookup(name)? {
+        Some(account) => account,
+        None if name == "mosquitto" => {
+            warn!("There is no user 'mosquitto' to switch to: trying 'nobody' instead.");
+            lookup("nobody")?.context("user mosquitto: neither 'mosquitto' nor 'nobody' exists")?
+        }
+        None => anyhow::bail!("user {name}: cannot drop privileges: there is no such user"),
+    };
+    let c_name = CString::new(account.name.as_str()).context("user: a name with a NUL byte")?;
+    initgroups(&c_name, account.gid)
+        .with_context(|| format!("user {name}: cannot set the groups of '{}'", account.name))?;
+    setgid(account.gid)
+        .with_context(|| format!("user {name}: cannot switch to group {}", account.gid))?;
+    setuid(account.uid)
+        .with_context(|| format!("user {name}: cannot switch to user {}", account.uid))?;
+    info!(
+        target: LogType::NOTICE_TARGET,
+        "Dropped privileges to user '{}' (uid {}, gid {}).",
+        account.name,
+        account.uid,
+        account.gid
+    );
+    Ok(())
+}
+
+/// `log_dest topic`: publishes each log line on its `$SYS/broker/log/...` topic, at QoS 2, not
+/// retained, expiring after 20 seconds, as Mosquitto does.
+async fn publish_log_lines(broker: Arc<Broker>, mut lines: mpsc::Receiver<TopicLine>) {
+    while let Some(TopicLine { topic, line }) = lines.recv().await {
+        let mut message = Message::internal(topic, line, QoS::ExactlyOnce, false);
+        message.expires_at = Some(Instant::now() + LOG_MESSAGE_EXPIRY);
+        broker.publish(&Arc::new(message));
+    }
 }
 
 async fn shutdown_signal() {

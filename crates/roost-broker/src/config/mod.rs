@@ -1,10 +1,15 @@
-//! Broker configuration: the settings the core obeys, with Mosquitto's names and defaults, and the
-//! reader of `mosquitto.conf`-syntax files ([`parse`]).
+//! Broker configuration: the settings the core obeys, with Mosquitto's names and defaults, the
+//! table of `mosquitto.conf` directives ([`directives`]) and the reader of files in that syntax
+//! ([`parse_file`]).
 //!
 //! The settings are plain data; everything that reads them takes a shared `Arc<Config>`.
 
-mod directives;
+mod address;
+pub mod directives;
+mod log;
 mod parse;
+mod reference;
+mod reload;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -12,8 +17,20 @@ use std::time::Duration;
 
 use roost_proto::QoS;
 
-pub use directives::DIRECTIVES;
+pub use directives::{Directive, Scope};
+pub use log::{LogDest, LogSettings, LogType, LogTypes};
 pub use parse::{parse_file, parse_str, ConfigError};
+pub use reference::reference;
+pub use reload::{reload, reloadable_changes, reread, restart_needed, Reload};
+
+/// Which IP version a listener uses (`socket_domain`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SocketDomain {
+    /// IPv4 only.
+    Ipv4,
+    /// IPv6 only.
+    Ipv6,
+}
 
 /// One network listener.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +49,10 @@ pub struct Listener {
     pub use_username_as_clientid: bool,
     /// This listener's own security settings, with `per_listener_settings true`.
     pub security: Option<SecuritySettings>,
+    /// `socket_domain`: the IP version the parser settled `addr` on, if the file chose one.
+    pub socket_domain: Option<SocketDomain>,
+    /// `bind_interface`: the interface whose address the parser put in `addr`.
+    pub bind_interface: Option<String>,
 }
 
 /// Who may connect and what they may do: global, or per listener with `per_listener_settings`.
@@ -44,6 +65,12 @@ pub struct SecuritySettings {
     pub password_file: Option<PathBuf>,
     /// Mosquitto ACL file (`acl_file`).
     pub acl_file: Option<PathBuf>,
+    /// This listener's `allow_zero_length_clientid`; only ever set on a listener's own settings
+    /// (the global one is [`Config::allow_zero_length_clientid`]).
+    pub allow_zero_length_clientid: Option<bool>,
+    /// This listener's `auto_id_prefix`; only ever set on a listener's own settings (the global
+    /// one is [`Config::auto_id_prefix`]).
+    pub auto_id_prefix: Option<String>,
 }
 
 impl Listener {
@@ -57,12 +84,14 @@ impl Listener {
             mount_point: None,
             use_username_as_clientid: false,
             security: None,
+            socket_domain: None,
+            bind_interface: None,
         }
     }
 }
 
 /// Everything the broker core reads from configuration.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     /// Where the configuration came from, for log lines (`None`: embedded defaults).
     pub source: Option<PathBuf>,
@@ -82,6 +111,9 @@ pub struct Config {
     pub auto_id_prefix: String,
     /// Outbound QoS 1/2 messages in flight per client; 0 means 65,535.
     pub max_inflight_messages: u16,
+    /// Outbound QoS 1/2 payload bytes in flight per client; 0 means no limit. When the window is
+    /// full by bytes, one more message may still go if nothing else is in flight.
+    pub max_inflight_bytes: usize,
     /// Messages queued per client beyond the in-flight window; 0 means unlimited.
     pub max_queued_messages: usize,
     /// Bytes queued per client; 0 means unlimited.
@@ -109,6 +141,23 @@ pub struct Config {
     pub connection_messages: bool,
     /// How long a new connection may take to send CONNECT.
     pub connect_timeout: Duration,
+    /// Only client ids starting with this may connect (`clientid_prefixes`); others get CONNACK
+    /// "not authorised".
+    pub clientid_prefixes: Option<String>,
+    /// How often expired retained messages are swept out (`retain_expiry_interval`); `None`:
+    /// never swept, though an expired one is still never delivered.
+    pub retain_expiry_interval: Option<Duration>,
+    /// Where and what to log.
+    pub log: LogSettings,
+    /// Write the process id here at start; remove it at exit (`pid_file`).
+    pub pid_file: Option<PathBuf>,
+    /// When started as root, switch to this user once the listeners are bound (`user`).
+    pub user: Option<String>,
+    /// The `roost broker -p` port, kept so a reload applies it again.
+    pub port_override: Option<u16>,
+    /// Notices from reading the file (deprecated or obsolete directives), each `FILE:LINE: text`,
+    /// for the binary to log at start.
+    pub notices: Vec<String>,
 }
 
 /// The MQTT limit on packet size: the largest remaining length plus the fixed header.
@@ -130,6 +179,7 @@ impl Default for Config {
             allow_zero_length_clientid: true,
             auto_id_prefix: "auto-".to_string(),
             max_inflight_messages: 20,
+            max_inflight_bytes: 0,
             max_queued_messages: 1000,
             max_queued_bytes: 0,
             queue_qos0_messages: false,
@@ -143,6 +193,13 @@ impl Default for Config {
             set_tcp_nodelay: true,
             connection_messages: true,
             connect_timeout: Duration::from_secs(10),
+            clientid_prefixes: None,
+            retain_expiry_interval: None,
+            log: LogSettings::default(),
+            pid_file: None,
+            user: None,
+            port_override: None,
+            notices: Vec::new(),
         }
     }
 }
@@ -151,6 +208,7 @@ impl Config {
     /// Sets the port of every listener (`roost broker -p PORT`); with no listener configured, the
     /// local-only listener moves to that port.
     pub fn override_port(&mut self, port: u16) {
+        self.port_override = Some(port);
         for listener in &mut self.listeners {
             listener.addr.set_port(port);
         }
@@ -162,6 +220,21 @@ impl Config {
             (Some(own), true) => own,
             _ => &self.security,
         }
+    }
+
+    /// Whether `listener`'s clients may send an empty client id.
+    pub fn allow_zero_length_clientid_for(&self, listener: &Listener) -> bool {
+        self.security_for(listener)
+            .allow_zero_length_clientid
+            .unwrap_or(self.allow_zero_length_clientid)
+    }
+
+    /// The prefix of client ids assigned on `listener`.
+    pub fn auto_id_prefix_for<'a>(&'a self, listener: &'a Listener) -> &'a str {
+        self.security_for(listener)
+            .auto_id_prefix
+            .as_deref()
+            .unwrap_or(&self.auto_id_prefix)
     }
 
     /// The in-flight window the broker allows per client.

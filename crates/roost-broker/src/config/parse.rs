@@ -1,16 +1,24 @@
 //! Reading `mosquitto.conf`-syntax text: `name value` lines, `#` comments, `include_dir`, and
 //! errors that name the file, the line, the directive and what would be valid.
+//!
+//! Every word is looked up in the directive table; a known directive Roost does not implement
+//! yet is refused with the feature it needs. Listener addresses are settled at the end, once
+//! `socket_domain` and `bind_interface` lines have been read, as Mosquitto does when it binds.
 
+use std::cmp::Ordering;
 use std::fmt;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 
-use super::directives::{Directive, DIRECTIVES};
-use super::{Config, Listener, SecuritySettings};
+use super::address::{family_of, host_address, interface_address};
+use super::directives::{directives, lookup, Support};
+use super::log::{parse_dest, parse_type};
+use super::{Config, Listener, LogDest, LogTypes, SecuritySettings, SocketDomain};
 
 /// A configuration error, with where it stands.
 #[derive(Debug, thiserror::Error)]
 pub struct ConfigError {
-    /// The file (or `<text>` for a string).
+    /// The file (or the name given for a string).
     pub file: PathBuf,
     /// 1-based line number; 0 when the error is about the file as a whole.
     pub line: usize,
@@ -28,102 +36,251 @@ impl fmt::Display for ConfigError {
     }
 }
 
-/// Directives Mosquitto has that Roost does not implement yet: refused, never ignored.
-const NOT_YET: &[(&str, &str)] = &[
-    ("connection", "bridges"),
-    ("address", "bridges"),
-    ("plugin", "plugins"),
-    ("auth_plugin", "plugins"),
-    ("certfile", "TLS"),
-    ("keyfile", "TLS"),
-    ("cafile", "TLS"),
-    ("protocol", "WebSocket listeners"),
-    ("persistence", "persistence"),
-];
+/// A line of a file.
+#[derive(Debug, Clone, Default)]
+struct Location {
+    file: PathBuf,
+    line: usize,
+}
+
+impl Location {
+    fn error(&self, message: impl Into<String>) -> ConfigError {
+        ConfigError {
+            file: self.file.clone(),
+            line: self.line,
+            message: message.into(),
+        }
+    }
+}
+
+/// A listener being read: its settings so far, and the lines its address comes from.
+#[derive(Debug)]
+struct Pending {
+    listener: Listener,
+    /// The address or host name given, if any.
+    host: Option<String>,
+    host_at: Location,
+    domain_at: Location,
+    interface_at: Location,
+}
+
+impl Pending {
+    fn new(port: u16, host: Option<&str>, at: &Location) -> Pending {
+        Pending {
+            listener: Listener::new(SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), port)),
+            host: host.map(str::to_string),
+            host_at: at.clone(),
+            domain_at: at.clone(),
+            interface_at: at.clone(),
+        }
+    }
+}
 
 /// The state of one parse: the config so far and which listener per-listener lines apply to.
 #[derive(Debug)]
 pub(crate) struct ParseState {
     pub(crate) config: Config,
-    explicit_listeners: bool,
+    /// The default listener: `port` and `bind_address` make it real; per-listener lines before
+    /// any `listener` apply to it, as in Mosquitto. In local-only mode it is the local listener.
+    default: Pending,
+    default_used: bool,
+    listeners: Vec<Pending>,
+    /// The line being read.
+    at: Location,
+    /// How deep in `include_dir` files the line is (0: the main file).
+    depth: usize,
+    /// A directory an `include_dir` line asked for, read once that line is done.
+    include: Option<String>,
+    log_dest_set: bool,
+    log_type_set: bool,
 }
 
 impl ParseState {
-    pub(crate) fn add_listener(&mut self, listener: Listener) {
-        if !self.explicit_listeners {
-            self.config.listeners.clear();
-            self.explicit_listeners = true;
+    fn new(source: &Path) -> ParseState {
+        let config = Config {
+            source: Some(source.to_path_buf()),
+            security: SecuritySettings::default(),
+            ..Config::default()
+        };
+        ParseState {
+            config,
+            default: Pending::new(1883, None, &Location::default()),
+            default_used: false,
+            listeners: Vec::new(),
+            at: Location::default(),
+            depth: 0,
+            include: None,
+            log_dest_set: false,
+            log_type_set: false,
         }
-        self.config.listeners.push(listener);
     }
 
-    /// The listener per-listener directives apply to: the last one declared.
+    /// Starts a listener: later per-listener lines apply to it.
+    pub(crate) fn add_listener(&mut self, port: u16, host: Option<&str>) {
+        self.listeners.push(Pending::new(port, host, &self.at));
+    }
+
+    fn current(&mut self) -> &mut Pending {
+        match self.listeners.last_mut() {
+            Some(pending) => pending,
+            None => &mut self.default,
+        }
+    }
+
+    /// The listener per-listener directives apply to: the last one declared, else the default.
     pub(crate) fn listener(&mut self) -> &mut Listener {
-        let last = self.config.listeners.len() - 1;
-        &mut self.config.listeners[last]
+        &mut self.current().listener
     }
 
-    /// The security settings a `password_file`/`acl_file`/`allow_anonymous` line sets: the last
-    /// listener's with `per_listener_settings true`, the global ones otherwise.
-    pub(crate) fn security(&mut self) -> &mut SecuritySettings {
-        if self.config.per_listener_settings && self.explicit_listeners {
-            let listener = self.listener();
-            listener
+    /// The default listener of `port`/`bind_address`, which those lines make real.
+    pub(crate) fn default_listener(&mut self) -> &mut Listener {
+        self.default_used = true;
+        &mut self.default.listener
+    }
+
+    /// `bind_address`: the default listener's address.
+    pub(crate) fn set_default_host(&mut self, host: &str) {
+        self.default_used = true;
+        self.default.host = Some(host.to_string());
+        self.default.host_at = self.at.clone();
+    }
+
+    /// `socket_domain` for the current listener.
+    pub(crate) fn set_socket_domain(&mut self, domain: SocketDomain) {
+        let at = self.at.clone();
+        let current = self.current();
+        current.listener.socket_domain = Some(domain);
+        current.domain_at = at;
+    }
+
+    /// `bind_interface` for the current listener.
+    pub(crate) fn set_bind_interface(&mut self, name: &str) -> Result<(), String> {
+        let at = self.at.clone();
+        let current = self.current();
+        if current.listener.bind_interface.is_some() {
+            return Err("given twice for this listener".into());
+        }
+        current.listener.bind_interface = Some(name.to_string());
+        current.interface_at = at;
+        Ok(())
+    }
+
+    /// The current listener's own security settings with `per_listener_settings true`, else
+    /// `None` (the global ones apply).
+    pub(crate) fn listener_security(&mut self) -> Option<&mut SecuritySettings> {
+        if !self.config.per_listener_settings {
+            return None;
+        }
+        Some(
+            self.listener()
                 .security
-                .get_or_insert_with(SecuritySettings::default)
+                .get_or_insert_with(SecuritySettings::default),
+        )
+    }
+
+    /// The security settings a `password_file`/`acl_file`/`allow_anonymous` line sets: the
+    /// current listener's with `per_listener_settings true`, the global ones otherwise.
+    pub(crate) fn security(&mut self) -> &mut SecuritySettings {
+        if self.config.per_listener_settings {
+            return self
+                .listener()
+                .security
+                .get_or_insert_with(SecuritySettings::default);
+        }
+        &mut self.config.security
+    }
+
+    /// Records a notice about the line being read, for the broker to log at start.
+    pub(crate) fn notice(&mut self, text: &str) {
+        let Location { file, line } = &self.at;
+        self.config
+            .notices
+            .push(format!("{}:{line}: {text}", file.display()));
+    }
+
+    /// `include_dir`: read once this line is done; ignored (with a notice) in an included file,
+    /// as Mosquitto ignores it there.
+    pub(crate) fn include_dir(&mut self, dir: &str) {
+        if self.depth > 0 {
+            self.notice("'include_dir' is only read in the main configuration file; ignored here");
         } else {
-            &mut self.config.security
+            self.include = Some(dir.to_string());
         }
     }
 
-    /// The default listener of `port`/`bind_address`, created on first use.
-    pub(crate) fn default_listener(&mut self) -> Result<&mut Listener, String> {
-        if !self.explicit_listeners {
-            let addr = std::net::SocketAddr::from(([0, 0, 0, 0], 1883));
-            self.add_listener(Listener::new(addr));
+    /// One `log_dest` line: the first replaces the default, `none` clears, others add.
+    pub(crate) fn add_log_dest(&mut self, value: &str) -> Result<(), String> {
+        let dest = parse_dest(value)?;
+        let log = &mut self.config.log;
+        if !self.log_dest_set {
+            log.dest.clear();
+            self.log_dest_set = true;
         }
-        Ok(&mut self.config.listeners[0])
+        match dest {
+            None => log.dest.clear(),
+            Some(LogDest::File(_)) if log.dest.iter().any(|d| matches!(d, LogDest::File(_))) => {
+                return Err("only one 'log_dest file' may be given".into())
+            }
+            Some(dest) if !log.dest.contains(&dest) => log.dest.push(dest),
+            Some(_) => {}
+        }
+        Ok(())
+    }
+
+    /// One `log_type` line: the first replaces the default, `none` clears, others add.
+    pub(crate) fn add_log_type(&mut self, value: &str) -> Result<(), String> {
+        let types = parse_type(value)?;
+        let log = &mut self.config.log;
+        if !self.log_type_set {
+            log.types = LogTypes::NONE;
+            self.log_type_set = true;
+        }
+        match types {
+            None => log.types = LogTypes::NONE,
+            Some(more) => more.iter().for_each(|t| log.types.insert(t)),
+        }
+        Ok(())
     }
 }
 
 /// Reads a configuration file.
 pub fn parse_file(path: &Path) -> Result<Config, ConfigError> {
-    let mut state = new_state(path);
+    let mut state = ParseState::new(path);
     read_file(&mut state, path)?;
-    Ok(finish(state))
+    finish(state)
 }
 
-/// Reads configuration text; `name` stands for the file in errors.
+/// Reads configuration text; `name` stands for the file in errors, and `include_dir` paths are
+/// relative to its directory.
 pub fn parse_str(name: &Path, text: &str) -> Result<Config, ConfigError> {
-    let mut state = new_state(name);
+    let mut state = ParseState::new(name);
     read_text(&mut state, name, text)?;
-    Ok(finish(state))
+    finish(state)
 }
 
-fn new_state(path: &Path) -> ParseState {
-    let config = Config {
-        source: Some(path.to_path_buf()),
-        security: SecuritySettings::default(),
-        ..Config::default()
-    };
-    ParseState {
-        config,
-        explicit_listeners: false,
+fn finish(mut state: ParseState) -> Result<Config, ConfigError> {
+    let local_only = state.listeners.is_empty() && !state.default_used;
+    let mut pending = std::mem::take(&mut state.listeners);
+    if state.default_used || local_only {
+        pending.insert(0, state.default);
     }
-}
-
-fn finish(mut state: ParseState) -> Config {
-    state.config.local_only = !state.explicit_listeners;
-    // Mosquitto 2: anonymous clients are refused once any listener is configured.
-    let default = !state.explicit_listeners;
+    let mut listeners = Vec::with_capacity(pending.len());
+    for mut p in pending {
+        settle_address(&mut p, local_only)?;
+        listeners.push(p.listener);
+    }
     let config = &mut state.config;
-    config.security.allow_anonymous = Some(config.security.allow_anonymous.unwrap_or(default));
+    config.listeners = listeners;
+    config.local_only = local_only;
+    // Mosquitto 2: anonymous clients are refused once any listener is configured.
+    let anonymous = local_only;
+    config.security.allow_anonymous = Some(config.security.allow_anonymous.unwrap_or(anonymous));
     for listener in &mut config.listeners {
         if let Some(own) = &mut listener.security {
-            own.allow_anonymous = Some(own.allow_anonymous.unwrap_or(default));
+            own.allow_anonymous = Some(own.allow_anonymous.unwrap_or(anonymous));
         }
     }
-    state.config
+    Ok(state.config)
 }
 
 fn read_file(state: &mut ParseState, path: &Path) -> Result<(), ConfigError> {
@@ -141,65 +298,89 @@ fn read_text(state: &mut ParseState, file: &Path, text: &str) -> Result<(), Conf
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let err = |message: String| ConfigError {
+        let at = Location {
             file: file.to_path_buf(),
             line: index + 1,
-            message,
         };
+        state.at = at.clone();
         let (name, value) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
         let value = value.trim();
-        if name == "include_dir" {
-            include_dir(state, file, value).map_err(err)?;
-            continue;
+        let directive = lookup(name).ok_or_else(|| at.error(unknown(name)))?;
+        match directive.support {
+            Support::NotYet { accepts, .. } if accepts == Some(value) => {}
+            Support::NotYet { feature, accepts } => {
+                let also = accepts.map_or(String::new(), |ok| {
+                    format!(" (only '{} {ok}' is accepted)", directive.name)
+                });
+                return Err(at.error(format!("'{name}' ({feature}) is not supported yet{also}")));
+            }
+            Support::Implemented { .. } if value.is_empty() => {
+                return Err(at.error(format!("'{name}' needs a value: {name} {}", directive.form)));
+            }
+            Support::Implemented { apply, .. } => apply(state, value).map_err(|why| {
+                at.error(format!(
+                    "'{name} {value}': {why} (expected: {name} {})",
+                    directive.form
+                ))
+            })?,
         }
-        let directive = lookup(name).map_err(err)?;
-        if value.is_empty() {
-            return Err(err(format!(
-                "'{name}' needs a value: {name} {}",
-                directive.form
-            )));
+        if let Some(dir) = state.include.take() {
+            include_dir(state, &at, &dir)?;
         }
-        (directive.apply)(state, value).map_err(|why| {
-            err(format!(
-                "'{name} {value}': {why} (expected: {name} {})",
-                directive.form
-            ))
-        })?;
     }
     Ok(())
 }
 
-fn include_dir(state: &mut ParseState, file: &Path, dir: &str) -> Result<(), String> {
-    let dir = file.parent().unwrap_or(Path::new(".")).join(dir);
-    let entries =
-        std::fs::read_dir(&dir).map_err(|e| format!("include_dir '{}': {e}", dir.display()))?;
+/// Reads the `*.conf` files of `dir` (relative to the including file's directory) in Mosquitto's
+/// order.
+fn include_dir(state: &mut ParseState, at: &Location, dir: &str) -> Result<(), ConfigError> {
+    let dir = at.file.parent().unwrap_or(Path::new(".")).join(dir);
+    let entries = std::fs::read_dir(&dir).map_err(|e| {
+        at.error(format!(
+            "include_dir '{}': cannot read the directory: {e}",
+            dir.display()
+        ))
+    })?;
     let mut files: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|ext| ext == "conf"))
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| {
+            path.is_file()
+                && path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.len() > ".conf".len() && n.ends_with(".conf"))
+        })
         .collect();
-    files.sort();
-    for path in files {
-        read_file(state, &path).map_err(|e| e.to_string())?;
-    }
-    Ok(())
+    files.sort_by(|a, b| mosquitto_order(&a.to_string_lossy(), &b.to_string_lossy()));
+    state.depth += 1;
+    let result = files.iter().try_for_each(|path| read_file(state, path));
+    state.depth -= 1;
+    result
 }
 
-fn lookup(name: &str) -> Result<&'static Directive, String> {
-    if let Some(d) = DIRECTIVES.iter().find(|d| d.name == name) {
-        return Ok(d);
+/// Mosquitto's include order: letters compared without case first, then upper case before lower
+/// (`A.conf`, `a.conf`, `B.conf`, `b.conf`).
+fn mosquitto_order(a: &str, b: &str) -> Ordering {
+    for (x, y) in a.bytes().zip(b.bytes()) {
+        let by_letter = x.to_ascii_uppercase().cmp(&y.to_ascii_uppercase());
+        let order = by_letter.then(x.cmp(&y));
+        if order != Ordering::Equal {
+            return order;
+        }
     }
-    if let Some((_, what)) = NOT_YET.iter().find(|(n, _)| *n == name) {
-        return Err(format!("'{name}' ({what}) is not supported yet"));
-    }
-    let nearest = DIRECTIVES
-        .iter()
+    a.len().cmp(&b.len())
+}
+
+fn unknown(name: &str) -> String {
+    let nearest = directives()
+        .filter(|d| !d.name.ends_with('*'))
         .map(|d| (edit_distance(name, d.name), d.name))
         .min()
-        .filter(|(distance, _)| *distance <= 3);
-    Err(match nearest {
+        .filter(|(distance, _)| *distance <= 3 && *distance < name.len());
+    match nearest {
         Some((_, suggestion)) => format!("unknown option '{name}' (did you mean '{suggestion}'?)"),
-        None => format!("unknown option '{name}'"),
-    })
+        None => format!("unknown option '{name}' (see 'roost broker --help-config')"),
+    }
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {
@@ -215,6 +396,42 @@ fn edit_distance(a: &str, b: &str) -> usize {
         }
     }
     row[b.len()]
+}
+
+/// Puts the address the listener binds in `addr`: from its address or host name, its
+/// `socket_domain` and its `bind_interface`, as Mosquitto settles them when it binds.
+fn settle_address(p: &mut Pending, local_only: bool) -> Result<(), ConfigError> {
+    let domain = p.listener.socket_domain;
+    let port = p.listener.addr.port();
+    let mut ip = match &p.host {
+        None => None,
+        Some(host) => Some(host_address(host, port, domain).map_err(|m| {
+            let at = if domain.is_some() {
+                &p.domain_at
+            } else {
+                &p.host_at
+            };
+            at.error(m)
+        })?),
+    };
+    if let Some(name) = &p.listener.bind_interface {
+        let family = domain.or(ip.map(family_of));
+        let found = interface_address(name, family).map_err(|m| p.interface_at.error(m))?;
+        if let Some(given) = ip.filter(|given| *given != found) {
+            return Err(p.interface_at.error(format!(
+                "interface '{name}' has address {found}, not the listener's address {given}"
+            )));
+        }
+        ip = Some(found);
+    }
+    let ip = ip.unwrap_or(match (domain, local_only) {
+        (Some(SocketDomain::Ipv6), true) => Ipv6Addr::LOCALHOST.into(),
+        (_, true) => Ipv4Addr::LOCALHOST.into(),
+        (Some(SocketDomain::Ipv6), false) => Ipv6Addr::UNSPECIFIED.into(),
+        (_, false) => Ipv4Addr::UNSPECIFIED.into(),
+    });
+    p.listener.addr.set_ip(ip);
+    Ok(())
 }
 
 #[cfg(test)]
@@ -245,41 +462,18 @@ mod tests {
     }
 
     #[test]
-    fn unknown_option_suggests_the_nearest() {
-        let e = parse("\nalow_anonymous true\n").unwrap_err();
+    fn include_order_is_mosquittos() {
+        let mut names = vec!["b.conf", "A.conf", "01.conf", "a.conf", "B.conf", "00.conf"];
+        names.sort_by(|a, b| mosquitto_order(a, b));
         assert_eq!(
-            e.to_string(),
-            "test.conf:2: unknown option 'alow_anonymous' (did you mean 'allow_anonymous'?)"
+            names,
+            ["00.conf", "01.conf", "A.conf", "a.conf", "B.conf", "b.conf"]
         );
     }
 
     #[test]
-    fn bad_value_names_the_expected_form() {
-        let e = parse("allow_anonymous yes\n").unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "test.conf:1: 'allow_anonymous yes': expected 'true' or 'false', found 'yes' (expected: allow_anonymous true | false)"
-        );
-    }
-
-    #[test]
-    fn known_but_unsupported_is_refused() {
-        let e = parse("connection bridge-01\n").unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "test.conf:1: 'connection' (bridges) is not supported yet"
-        );
-    }
-
-    #[test]
-    fn durations_take_units() {
-        let c = parse("persistent_client_expiration 2d\n").unwrap();
-        assert_eq!(c.config_expiry_secs(), Some(172_800));
-    }
-
-    impl Config {
-        fn config_expiry_secs(&self) -> Option<u64> {
-            self.persistent_client_expiration.map(|d| d.as_secs())
-        }
+    fn suggestions_are_near_words_only() {
+        assert!(unknown("usr").contains("did you mean 'user'"));
+        assert!(unknown("frobnicate").contains("--help-config"));
     }
 }

@@ -1,0 +1,127 @@
+//! Limits and queues: in-flight windows, queue bounds, packet and payload sizes, keep-alive,
+//! session and retained-message expiry, and the QoS and retain options that go with them.
+
+use std::time::Duration;
+
+use super::values::{boolean, count_or_unlimited, expiration, number};
+use super::{directive, Directive};
+
+pub(super) static TABLE: &[Directive] = &[
+    directive! {
+        name: "max_inflight_messages",
+        scope: Global,
+        form: "0..65535",
+        default: "20",
+        help: "Outgoing QoS 1/2 messages in flight per client at once (0: no limit; 1: strict order).",
+        example: "10",
+        apply: |s, v| s.config.max_inflight_messages = match v.parse::<i64>() {
+            Ok(n) if n < 0 || n == i64::from(u16::MAX) => 0,
+            _ => number(v)?,
+        },
+    },
+    directive! {
+        name: "max_inflight_bytes",
+        scope: Global,
+        form: "BYTES",
+        default: "0 (no limit)",
+        help: "Outgoing QoS 1/2 payload bytes in flight per client; one larger message may still go alone.",
+        example: "65536",
+        apply: |s, v| s.config.max_inflight_bytes = count_or_unlimited(v)?,
+    },
+    directive! {
+        name: "max_queued_messages",
+        scope: Global,
+        form: "COUNT",
+        default: "1000",
+        help: "QoS 1/2 messages queued per client beyond those in flight (0: no limit).",
+        example: "100",
+        apply: |s, v| s.config.max_queued_messages = count_or_unlimited(v)?,
+    },
+    directive! {
+        name: "max_queued_bytes",
+        scope: Global,
+        form: "BYTES",
+        default: "0 (no limit)",
+        help: "Payload bytes queued per client beyond those in flight; whichever queue limit is hit first wins.",
+        example: "1048576",
+        apply: |s, v| s.config.max_queued_bytes = count_or_unlimited(v)?,
+    },
+    directive! {
+        name: "queue_qos0_messages",
+        scope: Global,
+        form: "true | false",
+        default: "false",
+        help: "Also queue QoS 0 messages for persistent clients while they are offline.",
+        example: "true",
+        apply: |s, v| s.config.queue_qos0_messages = boolean(v)?,
+    },
+    directive! {
+        name: "message_size_limit",
+        scope: Global,
+        form: "BYTES",
+        default: "0 (no limit)",
+        help: "Largest PUBLISH payload accepted; larger ones are acknowledged and dropped.",
+        example: "1024",
+        apply: |s, v| s.config.message_size_limit = count_or_unlimited(v)?,
+    },
+    directive! {
+        name: "max_packet_size",
+        scope: Global,
+        form: "BYTES (20 or more)",
+        default: "no limit",
+        help: "Largest packet a client may send; bigger ones disconnect it (MQTT 5 clients are told).",
+        example: "4096",
+        apply: |s, v| s.config.max_packet_size = match number::<u32>(v)? {
+            n if n < 20 => return Err("must be at least 20".into()),
+            n => n,
+        },
+    },
+    directive! {
+        name: "max_keepalive",
+        scope: Global,
+        form: "0..65535",
+        default: "65535",
+        help: "Largest keep-alive an MQTT 5 client is granted; larger asks are lowered to it.",
+        example: "60",
+        apply: |s, v| s.config.max_keepalive = number(v)?,
+    },
+    directive! {
+        name: "persistent_client_expiration",
+        scope: Global,
+        form: "COUNT{h|d|w|m|y}",
+        default: "never",
+        help: "Remove persistent sessions offline this long (m: 30 days, y: 365 days), e.g. 14d.",
+        example: "14d",
+        apply: |s, v| s.config.persistent_client_expiration = Some(expiration(v)?),
+    },
+    directive! {
+        name: "retain_available",
+        scope: Global,
+        form: "true | false",
+        default: "true",
+        help: "Support retained messages; when false, a client that publishes one is disconnected.",
+        example: "false",
+        apply: |s, v| s.config.retain_available = boolean(v)?,
+    },
+    directive! {
+        name: "retain_expiry_interval",
+        scope: Global,
+        form: "MINUTES",
+        default: "0 (never swept)",
+        help: "Minutes between sweeps that free retained messages whose expiry has passed.",
+        example: "60",
+        apply: |s, v| s.config.retain_expiry_interval = match number::<u64>(v)? {
+            0 => None,
+            minutes => Some(Duration::from_secs(minutes.saturating_mul(60))),
+        },
+    },
+    directive! {
+        name: "upgrade_outgoing_qos",
+        scope: Global,
+        form: "true | false",
+        default: "false",
+        help: "Deliver at the subscription's QoS even when the message was published lower (not MQTT).",
+        example: "true",
+        apply: |s, v| s.config.upgrade_outgoing_qos = boolean(v)?,
+    },
+];
