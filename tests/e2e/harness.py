@@ -661,7 +661,8 @@ def mosquitto_passwd_hashes():
 
 @functools.lru_cache(maxsize=None)
 def roost_passwd_available():
-    """True once `ROOST_BIN passwd --help` exists and exits 0."""
+    """True when `ROOST_BIN passwd --help` prints roost passwd's usage (like mosquitto_passwd,
+    it exits 1 after printing it)."""
     if not os.access(ROOST_BIN, os.X_OK):
         return False
     try:
@@ -669,7 +670,7 @@ def roost_passwd_available():
                            timeout=15, stdin=subprocess.DEVNULL)
     except (OSError, subprocess.TimeoutExpired):
         return False
-    return r.returncode == 0
+    return b"roost passwd" in r.stdout + r.stderr
 
 
 def roost_passwd(path, user, password=None, create=False, delete=False):

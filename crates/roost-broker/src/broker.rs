@@ -16,6 +16,8 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::watch;
 
 use crate::auth::{AuthFileError, Security};
+use arc_swap::{ArcSwap, Guard};
+
 use crate::config::{Config, Listener};
 use crate::message::Message;
 use crate::metrics::Metrics;
@@ -37,7 +39,7 @@ pub(crate) type Subscriptions = TopicTree<SessionRef, SubscriptionData>;
 /// The broker: everything connections share.
 #[derive(Debug)]
 pub struct Broker {
-    pub(crate) config: Arc<Config>,
+    config: ArcSwap<Config>,
     /// Counters read by `$SYS` and the API.
     pub metrics: Metrics,
     sessions: Mutex<HashMap<Arc<str>, Arc<Session>>>,
@@ -96,7 +98,7 @@ impl Broker {
         let security = RwLock::new(load_security(&config)?);
         Ok(Arc::new(Broker {
             security,
-            config: Arc::new(config),
+            config: ArcSwap::from_pointee(config),
             metrics: Metrics::default(),
             sessions: Mutex::new(HashMap::new()),
             subscriptions: RwLock::new(TopicTree::new()),
@@ -121,7 +123,7 @@ impl Broker {
 
     /// Re-reads the password and ACL files of `config` (SIGHUP). All or nothing: on an error the
     /// old settings stay and the error says which file and line.
-    pub fn reload_security(&self, config: &Config) -> Result<String, AuthFileError> {
+    fn reload_security(&self, config: &Config) -> Result<String, AuthFileError> {
         let fresh = load_security(config)?;
         let users: usize = fresh.iter().filter_map(|s| s.user_count()).sum();
         let acls = fresh.iter().filter(|s| s.has_acl()).count();
@@ -131,8 +133,39 @@ impl Broker {
     }
 
     /// The configuration in force.
-    pub fn config(&self) -> &Config {
-        &self.config
+    pub fn config(&self) -> Guard<Arc<Config>> {
+        self.config.load()
+    }
+
+    /// Applies a reloaded configuration (SIGHUP): the password and ACL files and every setting
+    /// read per use — limits, client-id rules, retain and QoS options, `$SYS`. Listeners stay as
+    /// they were bound. All or nothing: an unreadable password or ACL file changes nothing.
+    pub fn reload(&self, config: Config) -> Result<String, AuthFileError> {
+        let summary = self.reload_security(&config)?;
+        self.config.store(Arc::new(config));
+        Ok(summary)
+    }
+
+    /// SIGHUP: reads the configuration file again and applies it (see [`Broker::reload`]). On
+    /// any error the running settings stay and the error says why. Returns the new configuration
+    /// and the lines to log.
+    pub fn reload_from_file(&self) -> Result<(Arc<Config>, Vec<String>), String> {
+        let running = self.config();
+        let fresh = crate::config::reload(&running).map_err(|e| e.to_string())?;
+        let mut lines: Vec<String> = fresh
+            .changes
+            .iter()
+            .map(|c| format!("Changed: {c}"))
+            .collect();
+        lines.extend(
+            fresh
+                .refused
+                .iter()
+                .map(|r| format!("Not applied until restart: {r}")),
+        );
+        let summary = self.reload(fresh.config).map_err(|e| e.to_string())?;
+        lines.push(format!("Reloaded password and ACL files ({summary})."));
+        Ok((self.config().clone(), lines))
     }
 
     /// Time since the broker started.
@@ -167,12 +200,12 @@ impl Broker {
     }
 
     /// A fresh client identifier for a client that sent an empty one.
-    pub(crate) fn assign_client_id(&self) -> String {
+    pub(crate) fn assign_client_id(&self, prefix: &str) -> String {
         let n = self.next_auto_id.fetch_add(1, Ordering::Relaxed);
         let nanos = self.started.elapsed().as_nanos() as u64;
         format!(
             "{}{:016X}{:04X}",
-            self.config.auto_id_prefix,
+            prefix,
             nanos ^ 0x5DEE_CE66_D1CE_4E5B,
             n & 0xFFFF
         )
@@ -202,11 +235,11 @@ impl Broker {
     pub(crate) fn enqueue_policy(&self) -> EnqueuePolicy {
         EnqueuePolicy {
             limits: QueueLimits {
-                max_messages: self.config.max_queued_messages,
-                max_bytes: self.config.max_queued_bytes,
+                max_messages: self.config().max_queued_messages,
+                max_bytes: self.config().max_queued_bytes,
                 online_qos0_bytes: ONLINE_QOS0_BACKLOG,
             },
-            queue_qos0_offline: self.config.queue_qos0_messages,
+            queue_qos0_offline: self.config().queue_qos0_messages,
         }
     }
 
@@ -271,7 +304,7 @@ impl Broker {
         }
         state.attached = None;
         state.disconnected_at = Some(Instant::now());
-        if !self.config.queue_qos0_messages {
+        if !self.config().queue_qos0_messages {
             state.queue.drop_qos0();
         }
         let expiry = state.expiry_interval;
@@ -374,7 +407,7 @@ impl Broker {
 
     /// Publishes `msg` to every matching session; returns how many sessions it was queued for.
     pub fn publish(&self, msg: &Arc<Message>) -> usize {
-        if msg.retain && self.config.retain_available {
+        if msg.retain && self.config().retain_available {
             self.store_retained(msg);
         }
         let mut matches: Vec<(SessionRef, SubscriptionData)> = Vec::new();
@@ -421,7 +454,7 @@ impl Broker {
         let mut retain = false;
         let mut sub_ids = Vec::new();
         for (_, sub) in subs {
-            let granted = if self.config.upgrade_outgoing_qos {
+            let granted = if self.config().upgrade_outgoing_qos {
                 sub.qos
             } else {
                 sub.qos.min(msg.qos)

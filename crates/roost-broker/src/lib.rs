@@ -12,7 +12,6 @@ pub mod config;
 mod connection;
 mod message;
 mod metrics;
-mod reload;
 pub mod retained_tree;
 mod server;
 mod session;

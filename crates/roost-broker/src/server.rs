@@ -43,7 +43,7 @@ impl Server {
     pub async fn bind(config: Config) -> Result<Server, StartError> {
         let broker = Broker::new(config)?;
         let mut listeners = Vec::new();
-        for listener in &broker.config.listeners {
+        for listener in &broker.config().listeners {
             let bind_error = |source| StartError::Bind {
                 addr: listener.addr,
                 source,
@@ -82,9 +82,17 @@ impl Server {
                 broker, listener, index, socket, alive,
             )));
         }
-        let source = self.broker.config.source.clone();
-        tokio::spawn(crate::reload::on_sighup(self.broker.clone(), source));
-        if self.broker.config.sys_interval > 0 {
+        if let Some(every) = self.broker.config().retain_expiry_interval {
+            let broker = self.broker.clone();
+            tokio::spawn(async move {
+                let mut ticker = tokio::time::interval(every.max(Duration::from_secs(1)));
+                loop {
+                    ticker.tick().await;
+                    broker.purge_expired_retained();
+                }
+            });
+        }
+        if self.broker.config().sys_interval > 0 {
             tokio::spawn(crate::sys::run(self.broker.clone()));
         }
         drop(alive_tx);
@@ -152,7 +160,7 @@ fn spawn_connection(
     permit: Option<tokio::sync::OwnedSemaphorePermit>,
     alive: mpsc::Sender<()>,
 ) {
-    if broker.config.set_tcp_nodelay {
+    if broker.config().set_tcp_nodelay {
         let _ = stream.set_nodelay(true);
     }
     let broker = broker.clone();

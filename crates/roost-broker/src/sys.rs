@@ -33,7 +33,7 @@ impl Load {
 
 /// Publishes `$SYS` every `sys_interval` seconds until the process ends.
 pub(crate) async fn run(broker: Arc<Broker>) {
-    let seconds = broker.config.sys_interval;
+    let seconds = broker.config().sys_interval;
     let mut ticker = tokio::time::interval(Duration::from_secs(seconds));
     let mut loads = [Load::default(); 5];
     let publish = |topic: &str, value: String| {

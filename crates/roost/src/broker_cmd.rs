@@ -51,6 +51,8 @@ pub(crate) fn run(args: &BrokerArgs) -> anyhow::Result<ExitCode> {
         None => Config::default(),
     };
     if args.test_config {
+        // The password and ACL files are part of the configuration: check them too.
+        roost_broker::Broker::new(config.clone())?;
         for notice in &config.notices {
             eprintln!("{notice}");
         }
@@ -71,11 +73,15 @@ pub(crate) fn run(args: &BrokerArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(serve(config, log_lines))?;
+    runtime.block_on(serve(config, log_lines, logging))?;
     Ok(ExitCode::SUCCESS)
 }
 
-async fn serve(config: Config, log_lines: Option<mpsc::Receiver<TopicLine>>) -> anyhow::Result<()> {
+async fn serve(
+    config: Config,
+    log_lines: Option<mpsc::Receiver<TopicLine>>,
+    logging: crate::logging::Logging,
+) -> anyhow::Result<()> {
     let user = config.user.clone();
     let _pid_file = config.pid_file.as_deref().map(PidFile::write).transpose()?;
     let version = env!("CARGO_PKG_VERSION");
@@ -101,6 +107,7 @@ async fn serve(config: Config, log_lines: Option<mpsc::Receiver<TopicLine>>) -> 
     if let Some(lines) = log_lines {
         tokio::spawn(publish_log_lines(server.broker().clone(), lines));
     }
+    tokio::spawn(reload_on_sighup(server.broker().clone(), logging));
     info!(target: LogType::NOTICE_TARGET, "roost version {version} running");
     server.run(shutdown_signal()).await;
     info!(target: LogType::NOTICE_TARGET, "roost version {version} terminating");
@@ -177,6 +184,33 @@ async fn publish_log_lines(broker: Arc<Broker>, mut lines: mpsc::Receiver<TopicL
         let mut message = Message::internal(topic, line, QoS::ExactlyOnce, false);
         message.expires_at = Some(Instant::now() + LOG_MESSAGE_EXPIRY);
         broker.publish(&Arc::new(message));
+    }
+}
+
+/// SIGHUP: re-read the file and apply what can change while clients stay connected (password and
+/// ACL files, limits, log settings). A file with an error changes nothing; one line says why.
+async fn reload_on_sighup(
+    broker: std::sync::Arc<roost_broker::Broker>,
+    logging: crate::logging::Logging,
+) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+        warn!("Cannot listen for SIGHUP: reloading the configuration is not available.");
+        return;
+    };
+    while hangups.recv().await.is_some() {
+        info!(target: LogType::NOTICE_TARGET, "Reloading config.");
+        match broker.reload_from_file() {
+            Err(why) => warn!("Reload failed, keeping the current settings: {why}"),
+            Ok((config, lines)) => {
+                if let Err(e) = logging.apply(&config.log) {
+                    warn!("Reload: keeping the current log settings: {e:#}");
+                }
+                for line in lines {
+                    info!(target: LogType::NOTICE_TARGET, "{line}");
+                }
+            }
+        }
     }
 }
 

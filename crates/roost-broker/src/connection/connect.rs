@@ -17,7 +17,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
     /// Waits for CONNECT (bounded by the connect timeout) and answers it. `None` when the
     /// connection must close; whatever must be said to the client is already in the write buffer.
     pub(super) async fn accept(&mut self) -> Option<Client> {
-        let timeout = self.broker.config.connect_timeout;
+        let timeout = self.broker.config().connect_timeout;
         let first = match tokio::time::timeout(timeout, self.read_packet()).await {
             Err(_) => {
                 info!(
@@ -141,6 +141,13 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
                 "unknown authentication method",
             );
         }
+        let prefixes = self.broker.config().clientid_prefixes.clone();
+        if let Some(prefix) = prefixes.filter(|p| !connect.client_id.starts_with(p.as_str())) {
+            crate::metrics::Metrics::add(&self.broker.metrics.auth_failures, 1);
+            info!("Client <unknown> disconnected, not authorised.");
+            let why = format!("client id does not start with '{prefix}' (clientid_prefixes)");
+            return self.refuse(id, ReasonCode::NOT_AUTHORIZED, &why);
+        }
         let security = self.security();
         let verdict =
             security.authenticate(connect.username.as_deref(), connect.password.as_deref());
@@ -157,7 +164,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         if will.qos > self.listener.max_qos {
             return self.refuse(id, ReasonCode::QOS_NOT_SUPPORTED, "will QoS above max_qos");
         }
-        if will.retain && !self.broker.config.retain_available {
+        if will.retain && !self.broker.config().retain_available {
             return self.refuse(id, ReasonCode::RETAIN_NOT_SUPPORTED, "retained will");
         }
         let topic = self.mounted(&will.topic);
@@ -196,14 +203,17 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             return Some(Arc::from(connect.client_id.as_str()));
         }
         let persistent = !connect.clean_start && !connect.protocol.is_v5();
-        if persistent || !self.broker.config.allow_zero_length_clientid {
+        let config = self.broker.config();
+        if persistent || !config.allow_zero_length_clientid_for(&self.listener) {
             self.refuse(
                 "<empty>",
                 ReasonCode::CLIENT_IDENTIFIER_NOT_VALID,
                 "empty client id",
             )?;
         }
-        let assigned = self.broker.assign_client_id();
+        let assigned = self
+            .broker
+            .assign_client_id(config.auto_id_prefix_for(&self.listener));
         if connect.protocol.is_v5() {
             properties.assigned_client_identifier = Some(assigned.clone());
         }
@@ -218,7 +228,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             _ if connect.clean_start => 0,
             _ => self
                 .broker
-                .config
+                .config()
                 .persistent_client_expiration
                 .map_or(NEVER_EXPIRES, |d| {
                     u32::try_from(d.as_secs()).unwrap_or(NEVER_EXPIRES - 1)
@@ -229,7 +239,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
     /// The keep-alive the broker enforces: the client's, lowered to `max_keepalive` (and reported
     /// as Server Keep Alive in MQTT 5).
     fn negotiate_keep_alive(&self, asked: u16, properties: &mut Properties) -> Option<Duration> {
-        let max = self.broker.config.max_keepalive;
+        let max = self.broker.config().max_keepalive;
         let effective = if asked == 0 || asked > max {
             if self.version.is_v5() && max < u16::MAX {
                 properties.server_keep_alive = Some(max);
@@ -245,7 +255,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
 
     /// CONNACK properties that tell an MQTT 5 client the broker's limits.
     fn server_limits(&self, properties: &mut Properties) {
-        let config = &self.broker.config;
+        let config = &self.broker.config();
         let window = config.inflight_window();
         if window < usize::from(u16::MAX) {
             properties.receive_maximum = u16::try_from(window).ok();
@@ -265,7 +275,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
     }
 
     fn log_connected(&self, connect: &Connect, client_id: &str) {
-        if !self.broker.config.connection_messages {
+        if !self.broker.config().connection_messages {
             return;
         }
         let p = match connect.protocol {

@@ -123,7 +123,7 @@ pub(crate) async fn serve<S>(
         writing: BytesMut::new(),
         version: ProtocolVersion::V3_1_1,
     };
-    if conn.broker.config.connection_messages {
+    if conn.broker.config().connection_messages {
         info!(
             "New connection from {} on port {}.",
             peer,
@@ -174,7 +174,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         decode(
             &mut self.inbuf,
             self.version,
-            self.broker.config.max_packet_size,
+            self.broker.config().max_packet_size,
         )
         .map_err(|e| {
             Metrics::add(&self.broker.metrics.protocol_errors, 1);
@@ -365,7 +365,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
     }
 
     fn log_ending(&self, client: &Client, ending: &Ending) {
-        if !self.broker.config.connection_messages {
+        if !self.broker.config().connection_messages {
             return;
         }
         let id = &client.id;

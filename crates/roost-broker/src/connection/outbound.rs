@@ -18,9 +18,10 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         if self.pending.len() >= WRITE_HIGH_WATER {
             return;
         }
+        let max_bytes = self.broker.config().max_inflight_bytes;
         let window = self
             .broker
-            .config
+            .config()
             .inflight_window()
             .min(usize::from(client.client_receive_max));
         let now = Instant::now();
@@ -34,7 +35,11 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             let Some(front) = state.queue.front() else {
                 break;
             };
-            if front.qos != QoS::AtMostOnce && state.inflight.len() >= window {
+            // max_inflight_bytes bounds the window too, but one message may always go.
+            let over_bytes = max_bytes > 0
+                && state.inflight.len() > 0
+                && state.inflight.bytes() + front.msg.size() > max_bytes;
+            if front.qos != QoS::AtMostOnce && (state.inflight.len() >= window || over_bytes) {
                 break;
             }
             let Some(delivery) = state.queue.pop() else {

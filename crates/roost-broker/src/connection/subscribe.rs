@@ -6,7 +6,9 @@ use roost_proto::{
     UnsubAck, Unsubscribe,
 };
 use tokio::io::{AsyncRead, AsyncWrite};
-use tracing::debug;
+use tracing::{debug, info};
+
+use crate::config::LogType;
 
 use crate::message::Message;
 
@@ -85,6 +87,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             return ReasonCode::NOT_AUTHORIZED;
         }
         let granted = entry.options.qos.min(self.listener.max_qos);
+        info!(target: LogType::SUBSCRIBE_TARGET, "{} {} {filter}", client.id, granted as u8);
         let data = SubscriptionData {
             qos: granted,
             no_local: entry.options.no_local,
@@ -117,7 +120,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             if !security.can_receive(user, &client.id, &msg.topic) || !self.source_allowed(&msg) {
                 continue;
             }
-            let upgrade = self.broker.config.upgrade_outgoing_qos;
+            let upgrade = self.broker.config().upgrade_outgoing_qos;
             let qos = if upgrade {
                 granted
             } else {
@@ -137,7 +140,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         let Some(origin) = msg.origin.as_deref() else {
             return true;
         };
-        !self.broker.config.check_retain_source
+        !self.broker.config().check_retain_source
             || self
                 .security()
                 .can_publish(msg.origin_username.as_deref(), origin, &msg.topic)
@@ -151,6 +154,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         let reasons = unsubscribe
             .filters
             .iter()
+            .inspect(|filter| info!(target: LogType::UNSUBSCRIBE_TARGET, "{} {filter}", client.id))
             .map(|filter| {
                 match self
                     .broker

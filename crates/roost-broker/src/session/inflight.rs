@@ -34,6 +34,8 @@ pub(crate) struct InflightEntry {
 pub(crate) struct Inflight {
     entries: VecDeque<InflightEntry>,
     next_id: u16,
+    /// Topic and payload bytes in flight, for `max_inflight_bytes`.
+    bytes: usize,
 }
 
 impl Default for Inflight {
@@ -41,6 +43,7 @@ impl Default for Inflight {
         Inflight {
             entries: VecDeque::new(),
             next_id: 1,
+            bytes: 0,
         }
     }
 }
@@ -48,6 +51,10 @@ impl Default for Inflight {
 impl Inflight {
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
+    }
+
+    pub(crate) fn bytes(&self) -> usize {
+        self.bytes
     }
 
     pub(crate) fn entries(&self) -> impl Iterator<Item = &InflightEntry> {
@@ -78,6 +85,7 @@ impl Inflight {
             roost_proto::QoS::ExactlyOnce => Awaiting::PubRec,
             _ => Awaiting::PubAck,
         };
+        self.bytes += delivery.msg.size();
         self.entries.push_back(InflightEntry {
             packet_id,
             stage,
@@ -95,7 +103,7 @@ impl Inflight {
     /// PUBACK: the QoS 1 message is done. False when no such message was waiting.
     pub(crate) fn puback(&mut self, packet_id: u16) -> bool {
         self.position(packet_id, Awaiting::PubAck)
-            .and_then(|i| self.entries.remove(i))
+            .map(|i| self.remove(i))
             .is_some()
     }
 
@@ -103,7 +111,10 @@ impl Inflight {
     /// Returns whether the identifier was known (a PUBREL is sent either way, as the spec asks).
     pub(crate) fn pubrec(&mut self, packet_id: u16, failed: bool) -> bool {
         match self.position(packet_id, Awaiting::PubRec) {
-            Some(i) if failed => self.entries.remove(i).is_some(),
+            Some(i) if failed => {
+                self.remove(i);
+                true
+            }
             Some(i) => {
                 self.entries[i].stage = Awaiting::PubComp;
                 true
@@ -115,13 +126,20 @@ impl Inflight {
     /// PUBCOMP: the QoS 2 message is done.
     pub(crate) fn pubcomp(&mut self, packet_id: u16) -> bool {
         self.position(packet_id, Awaiting::PubComp)
-            .and_then(|i| self.entries.remove(i))
+            .map(|i| self.remove(i))
             .is_some()
+    }
+
+    fn remove(&mut self, index: usize) {
+        if let Some(entry) = self.entries.remove(index) {
+            self.bytes -= entry.delivery.msg.size();
+        }
     }
 
     /// Drops every entry (a clean session ending).
     pub(crate) fn clear(&mut self) {
         self.entries.clear();
+        self.bytes = 0;
     }
 }
 
@@ -172,6 +190,7 @@ mod tests {
         let mut w = Inflight {
             entries: VecDeque::new(),
             next_id: u16::MAX,
+            bytes: 0,
         };
         let a = w.insert(delivery(QoS::AtLeastOnce)).unwrap();
         assert_eq!(a, u16::MAX);
