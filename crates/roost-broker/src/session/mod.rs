@@ -99,6 +99,8 @@ pub(crate) struct SessionState {
     pub(crate) generation: u64,
     pub(crate) disconnected_at: Option<Instant>,
     pub(crate) identity: Identity,
+    /// Whether the last delivery was dropped for a full queue (for the log line).
+    pub(crate) dropping: bool,
 }
 
 impl SessionState {
@@ -193,11 +195,20 @@ impl Session {
             Metrics::add(&metrics.dropped_offline_qos0, 1);
             return true;
         }
-        match state.queue.push(delivery, policy.limits, online) {
-            Ok(0) => {}
-            Ok(evicted) => Metrics::add(&metrics.dropped_queue_full, evicted as u64),
-            Err(_) => Metrics::add(&metrics.dropped_queue_full, 1),
+        let dropped = match state.queue.push(delivery, policy.limits, online) {
+            Ok(evicted) => evicted as u64,
+            Err(_) => 1,
+        };
+        Metrics::add(&metrics.dropped_queue_full, dropped);
+        // One log line when a client starts losing messages, as Mosquitto writes it; the next
+        // message that fits without a drop re-arms it.
+        if dropped > 0 && !state.dropping {
+            tracing::info!(
+                "Outgoing messages are being dropped for client {}.",
+                self.client_id
+            );
         }
+        state.dropping = dropped > 0;
         drop(state);
         if online {
             self.wake();
