@@ -10,6 +10,7 @@ pub mod auth;
 mod broker;
 pub mod config;
 mod connection;
+mod file_error;
 mod message;
 mod metrics;
 pub mod retained_tree;
@@ -20,6 +21,7 @@ pub mod topic_tree;
 
 pub use broker::Broker;
 pub use config::Config;
+pub use file_error::FileError;
 pub use message::Message;
 pub use metrics::Metrics;
 pub use server::{Server, StartError};

@@ -2,12 +2,12 @@
 //! security settings of a listener put together from them.
 
 mod acl;
-mod error;
 mod password;
 mod security;
 
 pub use acl::AclFile;
-pub use error::AuthFileError;
+/// A password or ACL file that cannot be read or has a bad line.
+pub type AuthFileError = crate::file_error::FileError;
 pub use password::{
     check_username, HashError, HashKind, PasswordFile, PasswordHash, UsernameError,
     DEFAULT_ITERATIONS,

@@ -6,7 +6,6 @@
 //! `socket_domain` and `bind_interface` lines have been read, as Mosquitto does when it binds.
 
 use std::cmp::Ordering;
-use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 
@@ -16,25 +15,7 @@ use super::log::{parse_dest, parse_type};
 use super::{Config, Listener, LogDest, LogTypes, SecuritySettings, SocketDomain};
 
 /// A configuration error, with where it stands.
-#[derive(Debug, thiserror::Error)]
-pub struct ConfigError {
-    /// The file (or the name given for a string).
-    pub file: PathBuf,
-    /// 1-based line number; 0 when the error is about the file as a whole.
-    pub line: usize,
-    /// What is wrong and how to fix it.
-    pub message: String,
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.line == 0 {
-            write!(f, "{}: {}", self.file.display(), self.message)
-        } else {
-            write!(f, "{}:{}: {}", self.file.display(), self.line, self.message)
-        }
-    }
-}
+pub type ConfigError = crate::file_error::FileError;
 
 /// A line of a file.
 #[derive(Debug, Clone, Default)]

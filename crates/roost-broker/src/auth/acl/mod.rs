@@ -239,33 +239,30 @@ impl AclFile {
     /// still enforced per message by [`AclFile::can_receive`].
     #[must_use]
     pub fn can_subscribe(&self, username: Option<&str>, client_id: &str, filter: &str) -> bool {
-        if filter.is_empty() {
-            return false;
-        }
-        let who = Identity {
-            username,
-            client_id,
-        };
-        let own = match username {
-            Some(name) => self.users.get(name),
-            None => Some(&self.anonymous),
-        };
-        if let Some(decision) = own.and_then(|rules| rules.decide_subscription(filter, &who)) {
-            return decision;
-        }
-        if self.patterns.is_empty() || username.is_some_and(has_wildcard) || has_wildcard(client_id)
-        {
-            return false;
-        }
-        self.patterns
-            .decide_subscription(filter, &who)
-            .unwrap_or(false)
+        !filter.is_empty()
+            && self.decide(username, client_id, |rules, who| {
+                rules.decide_subscription(filter, who)
+            })
     }
 
     fn check(&self, username: Option<&str>, client_id: &str, topic: &str, want: Want) -> bool {
         if topic.is_empty() || topic.contains(['+', '#']) {
             return false;
         }
+        self.decide(username, client_id, |rules, who| {
+            rules.decide(topic, want, who)
+        })
+    }
+
+    /// Mosquitto's order: the client's own rules (its user section, or the anonymous section)
+    /// decide first; then the patterns, which a user name or client id holding `+` or `#` never
+    /// reaches; what nothing decides is denied.
+    fn decide(
+        &self,
+        username: Option<&str>,
+        client_id: &str,
+        rule: impl Fn(&Rules, &Identity<'_>) -> Option<bool>,
+    ) -> bool {
         let who = Identity {
             username,
             client_id,
@@ -274,16 +271,14 @@ impl AclFile {
             Some(name) => self.users.get(name),
             None => Some(&self.anonymous),
         };
-        if let Some(decision) = own.and_then(|rules| rules.decide(topic, want, &who)) {
+        if let Some(decision) = own.and_then(|rules| rule(rules, &who)) {
             return decision;
         }
-        if self.patterns.is_empty() {
+        if self.patterns.is_empty() || username.is_some_and(has_wildcard) || has_wildcard(client_id)
+        {
             return false;
         }
-        if username.is_some_and(has_wildcard) || has_wildcard(client_id) {
-            return false;
-        }
-        self.patterns.decide(topic, want, &who).unwrap_or(false)
+        rule(&self.patterns, &who).unwrap_or(false)
     }
 }
 

@@ -1,11 +1,12 @@
-//! The error of a password or ACL file: which file, which line, what is wrong with it.
+//! The error of a file Roost reads — configuration, password or ACL file: which file, which
+//! line, what is wrong with it and how to fix it. Shown as `FILE:LINE: message`.
 
 use std::fmt;
 use std::path::PathBuf;
 
-/// A password or ACL file that cannot be read or has a bad line.
+/// A file that cannot be read or has a bad line.
 #[derive(Debug, thiserror::Error)]
-pub struct AuthFileError {
+pub struct FileError {
     /// The file.
     pub file: PathBuf,
     /// 1-based line number; 0 when the error is about the file as a whole.
@@ -14,7 +15,7 @@ pub struct AuthFileError {
     pub message: String,
 }
 
-impl fmt::Display for AuthFileError {
+impl fmt::Display for FileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.line == 0 {
             write!(f, "{}: {}", self.file.display(), self.message)
