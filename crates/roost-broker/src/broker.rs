@@ -5,6 +5,7 @@
 //! (a read lock many publishers share) and pushes one `Arc` per matching session into that
 //! session's queue. Locks here are `std` locks held for short, synchronous sections only.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -32,6 +33,15 @@ use crate::topic_tree::TopicTree;
 /// a bound; Roost bounds them generously, so a burst to a healthy subscriber is not dropped while a
 /// stalled one cannot exhaust memory.
 const ONLINE_QOS0_BACKLOG: usize = 32 << 20;
+
+thread_local! {
+    /// The matches of one publish, reused per thread so fan-out allocates nothing per subscriber
+    /// (taken, not borrowed: a nested publish would simply allocate its own).
+    static MATCHES: Cell<Vec<(SessionRef, SubscriptionData)>> = const { Cell::new(Vec::new()) };
+}
+
+/// Largest match buffer kept for reuse; a rare huge fan-out gives its memory back.
+const MATCHES_KEPT: usize = 1 << 16;
 
 /// Subscriptions of every session.
 pub(crate) type Subscriptions = TopicTree<SessionRef, SubscriptionData>;
@@ -410,7 +420,7 @@ impl Broker {
         if msg.retain && self.config().retain_available {
             self.store_retained(msg);
         }
-        let mut matches: Vec<(SessionRef, SubscriptionData)> = Vec::new();
+        let mut matches = MATCHES.take();
         read(&self.subscriptions).for_each_match(&msg.topic, |s, d| {
             let own = d.no_local && msg.origin.as_deref() == Some(&*s.0.client_id);
             if !own {
@@ -443,6 +453,10 @@ impl Broker {
                 delivered += 1;
             }
             rest = &rest[same..];
+        }
+        matches.clear();
+        if matches.capacity() <= MATCHES_KEPT {
+            MATCHES.set(matches);
         }
         delivered
     }

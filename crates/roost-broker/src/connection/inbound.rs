@@ -4,9 +4,13 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use bytes::Bytes;
 use roost_proto::{Packet, Properties, PubResponse, Publish, QoS, ReasonCode};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tracing::debug;
+
+/// Payloads up to this size are copied out of the read buffer (see `message`).
+const COPY_BELOW: usize = 4096;
 
 use super::{protocol_error, Client, Connection, Ending};
 use crate::message::Message;
@@ -159,9 +163,16 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         let mut properties = publish.properties;
         let expiry = properties.message_expiry_interval.take();
         properties.subscription_identifiers.clear();
+        // A small payload is copied once, here: as a slice it would keep the whole read buffer it
+        // came in alive for as long as any subscriber's queue holds it. Large ones stay shared.
+        let payload = if publish.payload.len() <= COPY_BELOW {
+            Bytes::copy_from_slice(&publish.payload)
+        } else {
+            publish.payload
+        };
         Message {
             topic,
-            payload: publish.payload,
+            payload,
             qos: publish.qos,
             retain: publish.retain,
             properties,
