@@ -18,7 +18,7 @@ use crate::config::{Config, Listener};
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     /// A listener that could not be opened.
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot listen on {addr}")]
     Bind {
         /// The address asked for.
         addr: SocketAddr,

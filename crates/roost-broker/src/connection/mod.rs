@@ -33,8 +33,12 @@ use crate::session::{Control, Session};
 const WRITE_HIGH_WATER: usize = 64 * 1024;
 /// How long a connection the broker closes keeps reading before the socket is dropped.
 const LINGER: Duration = Duration::from_millis(500);
-/// Read buffer reserve per read call.
-const READ_CHUNK: usize = 8 * 1024;
+/// Read buffer reserve per read call: it starts small, so an idle connection holds little, doubles
+/// while reads fill it, and halves while they are small.
+const READ_MIN: usize = 512;
+const READ_MAX: usize = 64 * 1024;
+/// A drained write buffer larger than this is given back rather than kept for the next batch.
+const WRITE_KEEP: usize = 16 * 1024;
 
 /// How a connection ended, for the log line and the will.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,6 +85,8 @@ pub(crate) struct Connection<S> {
     reader: ReadHalf<S>,
     writer: WriteHalf<S>,
     inbuf: BytesMut,
+    /// How much to reserve for the next read (see [`READ_MIN`]).
+    read_hint: usize,
     /// Bytes encoded and not yet handed to the socket.
     pending: BytesMut,
     /// Bytes being written now.
@@ -118,7 +124,8 @@ pub(crate) async fn serve<S>(
         peer,
         reader,
         writer,
-        inbuf: BytesMut::with_capacity(READ_CHUNK),
+        inbuf: BytesMut::new(),
+        read_hint: 2 * READ_MIN,
         pending: BytesMut::new(),
         writing: BytesMut::new(),
         version: ProtocolVersion::V3_1_1,
@@ -130,7 +137,9 @@ pub(crate) async fn serve<S>(
             conn.listener.addr.port()
         );
     }
-    let Some(client) = conn.accept().await else {
+    // The CONNECT phase and the ending are boxed so that their state is not part of the future
+    // every connection keeps for its whole life (measured: 8 KiB per idle connection before).
+    let Some(client) = Box::pin(conn.accept()).await else {
         let _ = conn.flush().await;
         conn.linger().await;
         return;
@@ -162,7 +171,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             if let Some(packet) = self.decode_one()? {
                 return Ok(packet);
             }
-            self.inbuf.reserve(READ_CHUNK);
+            self.prepare_read();
             match self.reader.read_buf(&mut self.inbuf).await {
                 Ok(0) | Err(_) => return Err(Ending::Closed),
                 Ok(n) => Metrics::add(&self.broker.metrics.bytes_received, n as u64),
@@ -195,7 +204,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
                 std::mem::swap(&mut self.writing, &mut self.pending);
             }
             let deadline = client.keep_alive.map(|k| last_read + k.mul_f32(1.5));
-            self.inbuf.reserve(READ_CHUNK);
+            self.prepare_read();
             let event = tokio::select! {
                 biased;
                 c = client.control.recv() => Event::Control(c),
@@ -209,12 +218,16 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             let step = match event {
                 Event::Read(Ok(0)) | Event::Read(Err(_)) => Err(Ending::Closed),
                 Event::Read(Ok(n)) => {
+                    self.adapt_read_hint(n);
                     last_read = Instant::now();
                     Metrics::add(&self.broker.metrics.bytes_received, n as u64);
                     self.handle_input(&mut client)
                 }
                 Event::Wrote(Ok(n)) => {
                     Metrics::add(&self.broker.metrics.bytes_sent, n as u64);
+                    if self.writing.is_empty() && self.writing.capacity() > WRITE_KEEP {
+                        self.writing = BytesMut::new();
+                    }
                     Ok(())
                 }
                 Event::Wrote(Err(_)) => Err(Ending::Closed),
@@ -240,7 +253,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
                 break ending;
             }
         };
-        self.finish(client, ending).await;
+        Box::pin(self.finish(client, ending)).await;
     }
 
     /// After a reload, a client whose credentials no longer pass is disconnected.
@@ -254,6 +267,22 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
                 reason: refused.reason(),
                 why: "not authorised after the password file was reloaded".into(),
             }),
+        }
+    }
+
+    /// Makes room for the next read; an empty buffer much larger than needed is given back.
+    fn prepare_read(&mut self) {
+        if self.inbuf.is_empty() && self.inbuf.capacity() > 2 * self.read_hint {
+            self.inbuf = BytesMut::new();
+        }
+        self.inbuf.reserve(self.read_hint);
+    }
+
+    fn adapt_read_hint(&mut self, read: usize) {
+        if read >= self.read_hint {
+            self.read_hint = (self.read_hint * 2).min(READ_MAX);
+        } else if read < self.read_hint / 8 {
+            self.read_hint = (self.read_hint / 2).max(READ_MIN);
         }
     }
 
@@ -358,8 +387,15 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
     async fn linger(&mut self) {
         let _ = self.writer.shutdown().await;
         let drain = async {
-            let mut scratch = [0u8; 4096];
-            while matches!(self.reader.read(&mut scratch).await, Ok(n) if n > 0) {}
+            // Read into the (cleared) input buffer: a local array would sit in every
+            // connection's future for its whole life.
+            loop {
+                self.inbuf.clear();
+                self.inbuf.reserve(READ_MIN);
+                if !matches!(self.reader.read_buf(&mut self.inbuf).await, Ok(n) if n > 0) {
+                    break;
+                }
+            }
         };
         let _ = tokio::time::timeout(LINGER, drain).await;
     }
