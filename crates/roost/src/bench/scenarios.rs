@@ -54,30 +54,52 @@ fn layout(args: &BenchArgs) -> Layout {
     }
 }
 
+/// What the measured phase of a run leaves behind for the report.
+struct Outcome {
+    counters: Arc<Counters>,
+    latency: Latency,
+    expected: u64,
+    warmup_end_ns: u64,
+    publish_end_ns: u64,
+    end_ns: u64,
+    /// The broker at the end of the warm-up, and the deliveries counted by then.
+    warm: Option<(ProcSample, u64)>,
+    end_sample: Option<ProcSample>,
+    peak_rss_kb: u64,
+}
+
 /// Runs a fanin, fanout or pairs scenario to its end.
 pub(crate) async fn run(args: &BenchArgs) -> Result<Report> {
     let layout = layout(args);
-    let (publisher_count, subscriber_count) = (
-        layout.publish_topics.len() as u64,
-        layout.subscribe_filters.len() as u64,
-    );
     let pid = std::process::id();
     let sub_ids = (0..layout.subscribe_filters.len()).map(|i| format!("bench-{pid}-sub-{i}"));
     let pub_ids = (0..layout.publish_topics.len()).map(|i| format!("bench-{pid}-pub-{i}"));
     let opened = open_many(args, sub_ids.chain(pub_ids).collect()).await?;
     let connections = opened.conns.len() as u64;
     let connect_secs = opened.elapsed.as_secs_f64();
-    let mut conns = opened.conns;
-    let publishers = conns.split_off(layout.subscribe_filters.len());
-    subscribe_all(args, &conns, &layout.subscribe_filters).await?;
+    let mut subscribers = opened.conns;
+    let publishers = subscribers.split_off(layout.subscribe_filters.len());
+    subscribe_all(args, &subscribers, &layout.subscribe_filters).await?;
+    let outcome = exercise(args, &layout, subscribers, publishers).await?;
+    let mut report = report(args, &layout, &outcome);
+    report.connections = connections;
+    report.connections_per_sec = per_sec(connections, connect_secs);
+    Ok(report)
+}
 
+/// Publishes, drains and collects: the measured phase, on connections already subscribed.
+async fn exercise(
+    args: &BenchArgs,
+    layout: &Layout,
+    subscriber_conns: Vec<Conn>,
+    publisher_conns: Vec<Conn>,
+) -> Result<Outcome> {
     let clock = Clock::start();
     let counters = Arc::new(Counters::default());
     let warmup_end_ns = u64::try_from(args.warmup().as_nanos()).unwrap_or(u64::MAX);
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut subscribers = JoinSet::new();
-    for conn in conns {
-        let Conn { client, incoming } = conn;
+    for Conn { client, incoming } in subscriber_conns {
         let (counters, stop) = (Arc::clone(&counters), stop_rx.clone());
         subscribers.spawn(async move {
             let latency = subscriber::run(incoming, clock, counters, warmup_end_ns, stop).await;
@@ -87,7 +109,6 @@ pub(crate) async fn run(args: &BenchArgs) -> Result<Report> {
     }
     let progress = Progress::start(Arc::clone(&counters), args.pid);
     let warm_sample = spawn_warm_sample(args, &counters, clock, warmup_end_ns);
-
     let plan = Arc::new(PublishPlan {
         clock,
         counters: Arc::clone(&counters),
@@ -99,14 +120,9 @@ pub(crate) async fn run(args: &BenchArgs) -> Result<Report> {
         warmup_end_ns,
     });
     let mut publishing = JoinSet::new();
-    let mut keep_open = Vec::new();
-    for (conn, topic) in publishers.into_iter().zip(layout.publish_topics) {
-        publishing.spawn(publisher::run(
-            conn.client.clone(),
-            topic,
-            Arc::clone(&plan),
-        ));
-        keep_open.push(conn);
+    for (conn, topic) in publisher_conns.iter().zip(&layout.publish_topics) {
+        let (client, topic, plan) = (conn.client.clone(), topic.clone(), Arc::clone(&plan));
+        publishing.spawn(publisher::run(client, topic, plan));
     }
     let mut publish_end_ns = 0;
     while let Some(end) = publishing.join_next().await {
@@ -120,20 +136,35 @@ pub(crate) async fn run(args: &BenchArgs) -> Result<Report> {
         latency.merge(&joined.context("a subscriber panicked")?);
     }
     let end_ns = clock.now_ns();
-    let (warm, end_sample) = (warm_sample.await.ok().flatten(), sample(args.pid));
-    drop(keep_open);
+    let end_sample = sample(args.pid);
+    drop(publisher_conns);
+    Ok(Outcome {
+        counters,
+        latency,
+        expected,
+        warmup_end_ns,
+        publish_end_ns,
+        end_ns,
+        warm: warm_sample.await.ok().flatten(),
+        end_sample,
+        peak_rss_kb: progress.peak_rss_kb(),
+    })
+}
 
-    let received = Counters::get(&counters.received);
-    let measured_start = warmup_end_ns as f64 / 1e9;
-    let publish_secs = publish_end_ns as f64 / 1e9 - measured_start;
+/// The figures of a finished run (connections are filled in by the caller).
+fn report(args: &BenchArgs, layout: &Layout, outcome: &Outcome) -> Report {
+    let counters = &outcome.counters;
+    let (expected, received) = (outcome.expected, Counters::get(&counters.received));
+    let measured_start = outcome.warmup_end_ns as f64 / 1e9;
+    let publish_secs = outcome.publish_end_ns as f64 / 1e9 - measured_start;
     let last_receive = Counters::get(&counters.last_receive_ns) as f64 / 1e9;
     let mut report = Report {
         scenario: args.scenario.name(),
         qos: args.qos,
         version: args.version,
         size: args.size,
-        publishers: publisher_count,
-        subscribers: subscriber_count,
+        publishers: layout.publish_topics.len() as u64,
+        subscribers: layout.subscribe_filters.len() as u64,
         sent: Counters::get(&counters.completed),
         failed: Counters::get(&counters.failed),
         expected,
@@ -145,20 +176,18 @@ pub(crate) async fn run(args: &BenchArgs) -> Result<Report> {
             Counters::get(&counters.received_measured),
             last_receive - measured_start,
         ),
-        latency: latency.summary(),
-        connections,
-        connections_per_sec: per_sec(connections, connect_secs),
-        seconds: end_ns as f64 / 1e9,
+        latency: outcome.latency.summary(),
+        seconds: outcome.end_ns as f64 / 1e9,
         ..Report::default()
     };
-    if let (Some((warm, received_at_warm)), Some(end)) = (warm, end_sample) {
+    if let (Some((warm, received_at_warm)), Some(end)) = (outcome.warm, outcome.end_sample) {
         let cpu = end.cpu_secs - warm.cpu_secs;
         report.broker_cpu_secs = Some(cpu);
         let delivered = received - received_at_warm;
         report.broker_cpu_secs_per_million = (delivered > 0).then(|| cpu / delivered as f64 * 1e6);
-        report.broker_rss_kb = Some(end.rss_kb.max(progress.peak_rss_kb()));
+        report.broker_rss_kb = Some(end.rss_kb.max(outcome.peak_rss_kb));
     }
-    Ok(report)
+    report
 }
 
 /// `count / secs`, when the time is long enough to mean something.
