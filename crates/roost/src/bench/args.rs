@@ -173,3 +173,67 @@ pub(crate) enum Stop {
     /// After this long.
     After(Duration),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    #[command(disable_help_flag = true)]
+    struct Harness {
+        #[command(flatten)]
+        args: BenchArgs,
+    }
+
+    fn parse(argv: &[&str]) -> Result<BenchArgs, clap::Error> {
+        let argv = std::iter::once("bench").chain(argv.iter().copied());
+        Harness::try_parse_from(argv).map(|h| h.args)
+    }
+
+    #[test]
+    fn defaults() {
+        let args = parse(&["pairs"]).expect("parses");
+        assert_eq!((args.host.as_str(), args.port), ("127.0.0.1", 1883));
+        assert_eq!(
+            (args.clients, args.qos, args.size, args.inflight),
+            (10, 0, 64, 20)
+        );
+        assert_eq!(args.protocol(), ProtocolVersion::V3_1_1);
+        assert!(matches!(args.stop(), Stop::Count(1000)));
+        args.validate().expect("defaults are valid");
+    }
+
+    #[test]
+    fn mosquitto_style_short_flags() {
+        let args = parse(&[
+            "fanin", "-h", "10.0.0.1", "-p", "1884", "-c", "16", "-q", "2", "-s", "128", "-d",
+            "2.5", "-r", "100", "-V", "5",
+        ])
+        .expect("parses");
+        assert_eq!(args.scenario, Scenario::Fanin);
+        assert_eq!(args.host, "10.0.0.1");
+        assert_eq!(args.qos(), QoS::ExactlyOnce);
+        assert_eq!(args.protocol(), ProtocolVersion::V5);
+        assert!(matches!(args.stop(), Stop::After(d) if d == Duration::from_millis(2500)));
+        assert_eq!(args.rate, Some(100.0));
+    }
+
+    #[test]
+    fn count_and_duration_conflict() {
+        assert!(parse(&["pairs", "-n", "5", "-d", "1"]).is_err());
+    }
+
+    #[test]
+    fn out_of_range_values_are_refused() {
+        assert!(parse(&["pairs", "-q", "3"]).is_err());
+        assert!(parse(&["pairs", "-V", "6"]).is_err());
+        assert!(parse(&["nonsense"]).is_err());
+        let small = parse(&["pairs", "-s", "15"]).expect("parses");
+        assert!(small.validate().is_err());
+        let no_rate = parse(&["pairs", "-r", "0"]).expect("parses");
+        assert!(no_rate.validate().is_err());
+        let no_window = parse(&["pairs", "--inflight", "0"]).expect("parses");
+        assert!(no_window.validate().is_err());
+    }
+}
