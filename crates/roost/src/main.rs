@@ -1,5 +1,6 @@
 //! The `roost` binary: parses the command line and hands each subcommand to the library crates.
 
+mod bench;
 mod broker_cmd;
 mod client_args;
 mod client_props;
@@ -34,6 +35,8 @@ enum Command {
     Sub(sub_cmd::SubArgs),
     /// Manage a password file (like `mosquitto_passwd`).
     Passwd(passwd_cmd::PasswdArgs),
+    /// Generate load and measure a broker (like `emqtt-bench`).
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +49,7 @@ fn main() -> ExitCode {
         Command::Pub(args) => pub_cmd::run(&args),
         Command::Sub(args) => sub_cmd::run(&args),
         Command::Passwd(args) => passwd_cmd::run(&args),
+        Command::Bench(args) => bench::run(&args),
     };
     match result {
         Ok(code) => code,

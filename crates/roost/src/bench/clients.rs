@@ -1,0 +1,83 @@
+//! Opening the benchmark's connections: the options every bench client shares, and opening many
+//! at once under a bound, timed, so every scenario can report connections per second.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use roost_client::{Client, ClientOptions, Incoming};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use super::args::BenchArgs;
+
+/// One open connection: the handle and its stream of received messages. Both are kept: the
+/// connection stays open while either lives.
+pub(crate) struct Conn {
+    pub(crate) client: Client,
+    pub(crate) incoming: Incoming,
+}
+
+/// Connections opened by [`open_many`], in the order of their names, and how long it took.
+pub(crate) struct Opened {
+    pub(crate) conns: Vec<Conn>,
+    pub(crate) elapsed: Duration,
+}
+
+/// Source addresses to spread `count` connections over: above this many connections per
+/// address, a loopback broker is reached from 127.0.0.2, .3, ... too. A socket bound before
+/// connecting gets a port no other socket on that address holds, TIME_WAIT ones included, so
+/// with 5,000 per address back-to-back runs of 10,000 slowed to a crawl searching for ports.
+const CONNS_PER_SOURCE: u32 = 1000;
+
+/// The client options of every bench connection named `client_id`.
+pub(crate) fn options(args: &BenchArgs, client_id: String) -> ClientOptions {
+    let mut options = ClientOptions::new(args.host.clone(), args.port);
+    options.client_id = client_id;
+    options.protocol = args.protocol();
+    options.max_inflight = Some(args.inflight);
+    options
+}
+
+/// The source address for connection `index` of `count`, when they must be spread.
+pub(crate) fn source_address(args: &BenchArgs, index: u32, count: u32) -> Option<String> {
+    let host: IpAddr = args.host.parse().ok()?;
+    if !host.is_loopback() || !host.is_ipv4() || count <= CONNS_PER_SOURCE {
+        return None;
+    }
+    let sources = count.div_ceil(CONNS_PER_SOURCE).min(254);
+    Some(format!("127.0.0.{}", 1 + index % sources))
+}
+
+/// Opens one connection per id in `ids`, at most `args.connect_concurrency` at a time, and
+/// fails on the first that cannot connect.
+pub(crate) async fn open_many(args: &BenchArgs, ids: Vec<String>) -> Result<Opened> {
+    let count = u32::try_from(ids.len()).unwrap_or(u32::MAX);
+    let gate = Arc::new(Semaphore::new(args.connect_concurrency));
+    let started = Instant::now();
+    let mut tasks = JoinSet::new();
+    for (index, id) in ids.into_iter().enumerate() {
+        let index = u32::try_from(index).unwrap_or(u32::MAX);
+        let mut options = options(args, id);
+        options.bind_address = source_address(args, index, count);
+        let gate = Arc::clone(&gate);
+        tasks.spawn(async move {
+            let _permit = gate.acquire_owned().await;
+            let id = options.client_id.clone();
+            let result = Client::connect(options).await;
+            (index, id, result)
+        });
+    }
+    let mut conns: Vec<Option<Conn>> = (0..count).map(|_| None).collect();
+    while let Some(joined) = tasks.join_next().await {
+        let (index, id, result) = joined.context("a connecting task panicked")?;
+        let (client, _connected, incoming) =
+            result.with_context(|| format!("connecting {id} to {}:{}", args.host, args.port))?;
+        conns[index as usize] = Some(Conn { client, incoming });
+    }
+    Ok(Opened {
+        conns: conns.into_iter().flatten().collect(),
+        elapsed: started.elapsed(),
+    })
+}
