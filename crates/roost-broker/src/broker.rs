@@ -61,8 +61,8 @@ pub struct Broker {
     shutdown: watch::Sender<bool>,
     /// Security per listener, by position in the configuration; swapped whole on reload.
     security: RwLock<Vec<Arc<Security>>>,
-    /// Counts reloads, so connections re-check their credentials against the new files.
-    security_reloads: watch::Sender<u64>,
+    /// Counts reloads, so connections re-read the configuration and re-check credentials.
+    reloads: watch::Sender<u64>,
 }
 
 /// Loads the security of every listener (one shared set unless `per_listener_settings`).
@@ -117,7 +117,7 @@ impl Broker {
             next_auto_id: AtomicU64::new(1),
             started: Instant::now(),
             shutdown: watch::channel(false).0,
-            security_reloads: watch::channel(0).0,
+            reloads: watch::channel(0).0,
         }))
     }
 
@@ -131,17 +131,6 @@ impl Broker {
             .unwrap_or_else(|| Arc::new(Security::open()))
     }
 
-    /// Re-reads the password and ACL files of `config` (SIGHUP). All or nothing: on an error the
-    /// old settings stay and the error says which file and line.
-    fn reload_security(&self, config: &Config) -> Result<String, AuthFileError> {
-        let fresh = load_security(config)?;
-        let users: usize = fresh.iter().filter_map(|s| s.user_count()).sum();
-        let acls = fresh.iter().filter(|s| s.has_acl()).count();
-        *write(&self.security) = fresh;
-        self.security_reloads.send_modify(|n| *n += 1);
-        Ok(format!("{users} users, {acls} listeners with an ACL"))
-    }
-
     /// The configuration in force.
     pub fn config(&self) -> Guard<Arc<Config>> {
         self.config.load()
@@ -151,9 +140,14 @@ impl Broker {
     /// read per use — limits, client-id rules, retain and QoS options, `$SYS`. Listeners stay as
     /// they were bound. All or nothing: an unreadable password or ACL file changes nothing.
     pub fn reload(&self, config: Config) -> Result<String, AuthFileError> {
-        let summary = self.reload_security(&config)?;
+        let fresh = load_security(&config)?;
+        let users: usize = fresh.iter().filter_map(|s| s.user_count()).sum();
+        let acls = fresh.iter().filter(|s| s.has_acl()).count();
+        // The configuration first: connections re-read it when told of the reload below.
         self.config.store(Arc::new(config));
-        Ok(summary)
+        *write(&self.security) = fresh;
+        self.reloads.send_modify(|n| *n += 1);
+        Ok(format!("{users} users, {acls} listeners with an ACL"))
     }
 
     /// SIGHUP: reads the configuration file again and applies it (see [`Broker::reload`]). On
@@ -197,8 +191,8 @@ impl Broker {
         self.shutdown.send_replace(true);
     }
 
-    pub(crate) fn security_reloaded(&self) -> watch::Receiver<u64> {
-        self.security_reloads.subscribe()
+    pub(crate) fn reloaded(&self) -> watch::Receiver<u64> {
+        self.reloads.subscribe()
     }
 
     pub(crate) fn shutdown_signal(&self) -> watch::Receiver<bool> {
@@ -243,14 +237,7 @@ impl Broker {
     }
 
     pub(crate) fn enqueue_policy(&self) -> EnqueuePolicy {
-        EnqueuePolicy {
-            limits: QueueLimits {
-                max_messages: self.config().max_queued_messages,
-                max_bytes: self.config().max_queued_bytes,
-                online_qos0_bytes: ONLINE_QOS0_BACKLOG,
-            },
-            queue_qos0_offline: self.config().queue_qos0_messages,
-        }
+        enqueue_policy(&self.config())
     }
 
     /// Attaches a new connection to the session of `client_id`, creating it or starting it clean
@@ -417,7 +404,9 @@ impl Broker {
 
     /// Publishes `msg` to every matching session; returns how many sessions it was queued for.
     pub fn publish(&self, msg: &Arc<Message>) -> usize {
-        if msg.retain && self.config().retain_available {
+        // One load of the configuration per publish, not one per subscriber.
+        let config = self.config();
+        if msg.retain && config.retain_available {
             self.store_retained(msg);
         }
         let mut matches = MATCHES.take();
@@ -430,14 +419,15 @@ impl Broker {
         if matches.len() > 1 {
             matches.sort_unstable_by_key(|(s, _)| Arc::as_ptr(&s.0) as usize);
         }
-        let policy = self.enqueue_policy();
+        let policy = enqueue_policy(&config);
+        let upgrade = config.upgrade_outgoing_qos;
         let security = read(&self.security);
         let acl = security.iter().any(|s| s.has_acl()).then_some(&*security);
         let mut delivered = 0;
         let mut rest = &matches[..];
         while let Some(((session, _), _)) = rest.split_first() {
             let same = rest.iter().take_while(|(s, _)| s == session).count();
-            let delivery = self.merge(msg, &rest[..same]);
+            let delivery = merge(msg, &rest[..same], upgrade);
             let client_id = &session.0.client_id;
             let allowed = |identity: &Identity| {
                 acl.is_none_or(|table| {
@@ -460,28 +450,40 @@ impl Broker {
         }
         delivered
     }
+}
 
-    /// One delivery for a session that several subscriptions match: the highest QoS, every
-    /// subscription identifier, retained if any subscription keeps the flag as published.
-    fn merge(&self, msg: &Arc<Message>, subs: &[(SessionRef, SubscriptionData)]) -> Delivery {
-        let mut qos = QoS::AtMostOnce;
-        let mut retain = false;
-        let mut sub_ids = Vec::new();
-        for (_, sub) in subs {
-            let granted = if self.config().upgrade_outgoing_qos {
-                sub.qos
-            } else {
-                sub.qos.min(msg.qos)
-            };
-            qos = qos.max(granted);
-            retain |= sub.retain_as_published && msg.retain;
-            sub_ids.extend(sub.sub_id);
-        }
-        Delivery {
-            msg: msg.clone(),
-            qos,
-            retain,
-            sub_ids,
-        }
+/// One delivery for a session that several subscriptions match: the highest QoS, every
+/// subscription identifier, retained if any subscription keeps the flag as published.
+fn merge(msg: &Arc<Message>, subs: &[(SessionRef, SubscriptionData)], upgrade: bool) -> Delivery {
+    let mut qos = QoS::AtMostOnce;
+    let mut retain = false;
+    let mut sub_ids = Vec::new();
+    for (_, sub) in subs {
+        let granted = if upgrade {
+            sub.qos
+        } else {
+            sub.qos.min(msg.qos)
+        };
+        qos = qos.max(granted);
+        retain |= sub.retain_as_published && msg.retain;
+        sub_ids.extend(sub.sub_id);
+    }
+    Delivery {
+        msg: msg.clone(),
+        qos,
+        retain,
+        sub_ids,
+    }
+}
+
+/// What a session queues under `config`'s limits.
+fn enqueue_policy(config: &Config) -> EnqueuePolicy {
+    EnqueuePolicy {
+        limits: QueueLimits {
+            max_messages: config.max_queued_messages,
+            max_bytes: config.max_queued_bytes,
+            online_qos0_bytes: ONLINE_QOS0_BACKLOG,
+        },
+        queue_qos0_offline: config.queue_qos0_messages,
     }
 }

@@ -17,7 +17,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
     /// Waits for CONNECT (bounded by the connect timeout) and answers it. `None` when the
     /// connection must close; whatever must be said to the client is already in the write buffer.
     pub(super) async fn accept(&mut self) -> Option<Client> {
-        let timeout = self.broker.config().connect_timeout;
+        let timeout = self.config.connect_timeout;
         let first = match tokio::time::timeout(timeout, self.read_packet()).await {
             Err(_) => {
                 info!(
@@ -141,7 +141,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
                 "unknown authentication method",
             );
         }
-        let prefixes = self.broker.config().clientid_prefixes.clone();
+        let prefixes = self.config.clientid_prefixes.clone();
         if let Some(prefix) = prefixes.filter(|p| !connect.client_id.starts_with(p.as_str())) {
             crate::metrics::Metrics::add(&self.broker.metrics.auth_failures, 1);
             info!("Client <unknown> disconnected, not authorised.");
@@ -164,7 +164,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         if will.qos > self.listener.max_qos {
             return self.refuse(id, ReasonCode::QOS_NOT_SUPPORTED, "will QoS above max_qos");
         }
-        if will.retain && !self.broker.config().retain_available {
+        if will.retain && !self.config.retain_available {
             return self.refuse(id, ReasonCode::RETAIN_NOT_SUPPORTED, "retained will");
         }
         let topic = self.mounted(&will.topic);
@@ -203,7 +203,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             return Some(Arc::from(connect.client_id.as_str()));
         }
         let persistent = !connect.clean_start && !connect.protocol.is_v5();
-        let config = self.broker.config();
+        let config = self.config.clone();
         if persistent || !config.allow_zero_length_clientid_for(&self.listener) {
             self.refuse(
                 "<empty>",
@@ -239,7 +239,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
     /// The keep-alive the broker enforces: the client's, lowered to `max_keepalive` (and reported
     /// as Server Keep Alive in MQTT 5).
     fn negotiate_keep_alive(&self, asked: u16, properties: &mut Properties) -> Option<Duration> {
-        let max = self.broker.config().max_keepalive;
+        let max = self.config.max_keepalive;
         let effective = if asked == 0 || asked > max {
             if self.version.is_v5() && max < u16::MAX {
                 properties.server_keep_alive = Some(max);
@@ -255,7 +255,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
 
     /// CONNACK properties that tell an MQTT 5 client the broker's limits.
     fn server_limits(&self, properties: &mut Properties) {
-        let config = &self.broker.config();
+        let config = &self.config;
         let window = config.inflight_window();
         if window < usize::from(u16::MAX) {
             properties.receive_maximum = u16::try_from(window).ok();
@@ -275,7 +275,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
     }
 
     fn log_connected(&self, connect: &Connect, client_id: &str) {
-        if !self.broker.config().connection_messages {
+        if !self.config.connection_messages {
             return;
         }
         let p = match connect.protocol {

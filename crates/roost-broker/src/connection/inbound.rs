@@ -30,7 +30,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         if publish.qos > self.listener.max_qos {
             return Err(closing(ReasonCode::QOS_NOT_SUPPORTED, "QoS above max_qos"));
         }
-        if publish.retain && !self.broker.config().retain_available {
+        if publish.retain && !self.config.retain_available {
             return Err(closing(
                 ReasonCode::RETAIN_NOT_SUPPORTED,
                 "retain is not available",
@@ -65,7 +65,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
                 self.ack(Packet::PubRec, packet_id, ReasonCode::SUCCESS);
                 return Ok(());
             }
-            if state.inbound_qos2.len() >= self.broker.config().inflight_window() {
+            if state.inbound_qos2.len() >= self.config.inflight_window() {
                 return Err(closing(
                     ReasonCode::RECEIVE_MAXIMUM_EXCEEDED,
                     "receive maximum exceeded",
@@ -74,7 +74,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             state.inbound_qos2.insert(packet_id);
         }
         let qos = publish.qos;
-        let limit = self.broker.config().message_size_limit;
+        let limit = self.config.message_size_limit;
         let reason = if limit > 0 && publish.payload.len() > limit {
             Metrics::add(&self.broker.metrics.dropped_too_large, 1);
             ReasonCode::PACKET_TOO_LARGE

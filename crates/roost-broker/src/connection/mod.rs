@@ -25,7 +25,7 @@ use tokio::time::{sleep_until, Instant};
 use tracing::info;
 
 use crate::broker::Broker;
-use crate::config::Listener;
+use crate::config::{Config, Listener};
 use crate::metrics::Metrics;
 use crate::session::{Control, Session};
 
@@ -78,6 +78,8 @@ pub(crate) struct Client {
 pub(crate) struct Connection<S> {
     broker: Arc<Broker>,
     listener: Arc<Listener>,
+    /// The configuration, re-read when the broker reloads (cheaper than a load per packet).
+    config: Arc<Config>,
     /// Position of the listener in the configuration, for its security settings.
     listener_index: usize,
     conn_id: u64,
@@ -100,7 +102,7 @@ enum Event {
     Control(Option<Control>),
     Woken,
     Shutdown,
-    SecurityReloaded,
+    Reloaded,
     KeepAliveExpired,
 }
 
@@ -117,6 +119,7 @@ pub(crate) async fn serve<S>(
     let (reader, writer) = tokio::io::split(stream);
     let conn_id = broker.next_conn_id();
     let mut conn = Connection {
+        config: broker.config().clone(),
         broker,
         listener,
         listener_index,
@@ -130,7 +133,7 @@ pub(crate) async fn serve<S>(
         writing: BytesMut::new(),
         version: ProtocolVersion::V3_1_1,
     };
-    if conn.broker.config().connection_messages {
+    if conn.config.connection_messages {
         info!(
             "New connection from {} on port {}.",
             peer,
@@ -180,12 +183,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
     }
 
     fn decode_one(&mut self) -> Result<Option<Packet>, Ending> {
-        decode(
-            &mut self.inbuf,
-            self.version,
-            self.broker.config().max_packet_size,
-        )
-        .map_err(|e| {
+        decode(&mut self.inbuf, self.version, self.config.max_packet_size).map_err(|e| {
             Metrics::add(&self.broker.metrics.protocol_errors, 1);
             Ending::Closing {
                 reason: e.reason_code(),
@@ -196,7 +194,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
 
     async fn run(mut self, mut client: Client) {
         let mut shutdown = self.broker.shutdown_signal();
-        let mut reloads = self.broker.security_reloaded();
+        let mut reloads = self.broker.reloaded();
         let mut last_read = Instant::now();
         let ending = loop {
             self.fill_from_session(&mut client);
@@ -209,7 +207,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
                 biased;
                 c = client.control.recv() => Event::Control(c),
                 _ = shutdown.changed() => Event::Shutdown,
-                _ = reloads.changed() => Event::SecurityReloaded,
+                _ = reloads.changed() => Event::Reloaded,
                 w = self.writer.write_buf(&mut self.writing), if !self.writing.is_empty() => Event::Wrote(w),
                 r = self.reader.read_buf(&mut self.inbuf) => Event::Read(r),
                 _ = client.session.woken() => Event::Woken,
@@ -246,7 +244,10 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
                     reason: ReasonCode::SERVER_SHUTTING_DOWN,
                     why: "server shutting down".into(),
                 }),
-                Event::SecurityReloaded => self.recheck_credentials(&client),
+                Event::Reloaded => {
+                    self.config = self.broker.config().clone();
+                    self.recheck_credentials(&client)
+                }
                 Event::KeepAliveExpired => Err(Ending::TimedOut),
             };
             if let Err(ending) = step {
@@ -401,7 +402,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
     }
 
     fn log_ending(&self, client: &Client, ending: &Ending) {
-        if !self.broker.config().connection_messages {
+        if !self.config.connection_messages {
             return;
         }
         let id = &client.id;

@@ -18,7 +18,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         if self.pending.len() >= WRITE_HIGH_WATER {
             return;
         }
-        let max_bytes = self.broker.config().max_inflight_bytes;
+        let max_bytes = self.config.max_inflight_bytes;
         let window = self
             .broker
             .config()

@@ -120,7 +120,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             if !security.can_receive(user, &client.id, &msg.topic) || !self.source_allowed(&msg) {
                 continue;
             }
-            let upgrade = self.broker.config().upgrade_outgoing_qos;
+            let upgrade = self.config.upgrade_outgoing_qos;
             let qos = if upgrade {
                 granted
             } else {
@@ -140,7 +140,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         let Some(origin) = msg.origin.as_deref() else {
             return true;
         };
-        !self.broker.config().check_retain_source
+        !self.config.check_retain_source
             || self
                 .security()
                 .can_publish(msg.origin_username.as_deref(), origin, &msg.topic)
