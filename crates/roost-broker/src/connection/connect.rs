@@ -115,7 +115,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             username,
             password: connect.password.clone(),
             keep_alive,
-            will: connect.will,
+            will: connect.will.map(Box::new),
             session_expiry,
             control,
             inbound_aliases: HashMap::new(),

@@ -61,7 +61,8 @@ pub(crate) struct Client {
     /// Kept to check the client again when the password file is reloaded, as Mosquitto does.
     pub(crate) password: Option<bytes::Bytes>,
     pub(crate) keep_alive: Option<Duration>,
-    pub(crate) will: Option<roost_proto::Will>,
+    /// Boxed: most clients have none, and it would add 400 bytes to every connection.
+    pub(crate) will: Option<Box<roost_proto::Will>>,
     pub(crate) session_expiry: u32,
     pub(crate) control: mpsc::Receiver<Control>,
     /// Topic aliases the client set (MQTT 5), alias → topic.
@@ -192,7 +193,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         })
     }
 
-    async fn run(mut self, mut client: Client) {
+    async fn run(&mut self, mut client: Client) {
         let mut shutdown = self.broker.shutdown_signal();
         let mut reloads = self.broker.reloaded();
         let mut last_read = Instant::now();
@@ -344,7 +345,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
 
     /// Sends DISCONNECT (MQTT 5) when the broker ends the connection, flushes, publishes the will
     /// if the ending calls for it, and detaches from the session.
-    async fn finish(mut self, mut client: Client, ending: Ending) {
+    async fn finish(&mut self, mut client: Client, ending: Ending) {
         if ending == Ending::TimedOut && self.version.is_v5() {
             let disconnect = Disconnect {
                 reason: ReasonCode::KEEP_ALIVE_TIMEOUT,
@@ -374,7 +375,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             Ending::Closed | Ending::TimedOut => true,
         };
         if let Some(will) = client.will.take().filter(|_| publish_will) {
-            will::schedule(&self.broker, &client, will);
+            will::schedule(&self.broker, &client, *will);
         }
         self.broker.detach(&client.session, self.conn_id);
         self.broker.metrics.client_disconnected();
