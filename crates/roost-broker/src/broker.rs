@@ -89,7 +89,7 @@ pub(crate) struct Attached {
 /// Tells the connection attached to `session`, if any, that another connection took it over.
 fn take_over(session: &Session) {
     if let Some(previous) = session.lock().attached.take() {
-        let _ = previous.control.try_send(Control::TakenOver);
+        previous.control.tell(Control::TakenOver);
     }
 }
 
@@ -289,7 +289,7 @@ impl Broker {
         state
             .attached
             .as_ref()
-            .is_some_and(|a| a.control.try_send(Control::Kicked).is_ok())
+            .is_some_and(|a| a.control.tell(Control::Kicked))
     }
 
     /// Detaches connection `conn_id` from `session`. A session with no expiry ends now; one that

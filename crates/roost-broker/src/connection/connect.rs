@@ -6,12 +6,11 @@ use std::time::Duration;
 
 use roost_proto::{ConnAck, Connect, Packet, Properties, ProtocolVersion, QoS, ReasonCode};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::mpsc;
 use tracing::info;
 
 use super::{Client, Connection, Ending};
 use crate::auth::Verdict;
-use crate::session::{Attachment, Identity, NEVER_EXPIRES};
+use crate::session::{Attachment, ControlSlot, Identity, NEVER_EXPIRES};
 
 impl<S: AsyncRead + AsyncWrite> Connection<S> {
     /// Waits for CONNECT (bounded by the connect timeout) and answers it. `None` when the
@@ -84,10 +83,10 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         let session_expiry = self.session_expiry(&connect);
         let keep_alive = self.negotiate_keep_alive(connect.keep_alive, &mut properties);
         self.server_limits(&mut properties);
-        let (control_tx, control) = mpsc::channel(2);
+        let control = Arc::new(ControlSlot::default());
         let attachment = Attachment {
             conn_id: self.conn_id,
-            control: control_tx,
+            control: control.clone(),
         };
         let username: Option<Arc<str>> = connect.username.as_deref().map(Arc::from);
         let identity = Identity {

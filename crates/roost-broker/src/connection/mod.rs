@@ -20,7 +20,6 @@ use std::time::Duration;
 use bytes::BytesMut;
 use roost_proto::{decode, encode, Disconnect, Packet, Properties, ProtocolVersion, ReasonCode};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
-use tokio::sync::mpsc;
 use tokio::time::{sleep_until, Instant};
 use tracing::info;
 
@@ -64,7 +63,7 @@ pub(crate) struct Client {
     /// Boxed: most clients have none, and it would add 400 bytes to every connection.
     pub(crate) will: Option<Box<roost_proto::Will>>,
     pub(crate) session_expiry: u32,
-    pub(crate) control: mpsc::Receiver<Control>,
+    pub(crate) control: Arc<crate::session::ControlSlot>,
     /// Topic aliases the client set (MQTT 5), alias → topic.
     pub(crate) inbound_aliases: HashMap<u16, Arc<str>>,
     /// Topic aliases the broker set towards the client, topic → alias.
@@ -100,7 +99,7 @@ pub(crate) struct Connection<S> {
 enum Event {
     Read(std::io::Result<usize>),
     Wrote(std::io::Result<usize>),
-    Control(Option<Control>),
+    Control(Control),
     Woken,
     Shutdown,
     Reloaded,
@@ -206,7 +205,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             self.prepare_read();
             let event = tokio::select! {
                 biased;
-                c = client.control.recv() => Event::Control(c),
+                c = client.control.heard() => Event::Control(c),
                 _ = shutdown.changed() => Event::Shutdown,
                 _ = reloads.changed() => Event::Reloaded,
                 w = self.writer.write_buf(&mut self.writing), if !self.writing.is_empty() => Event::Wrote(w),
@@ -231,16 +230,14 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
                 }
                 Event::Wrote(Err(_)) => Err(Ending::Closed),
                 Event::Woken => Ok(()),
-                Event::Control(Some(Control::TakenOver)) => Err(Ending::Closing {
+                Event::Control(Control::TakenOver) => Err(Ending::Closing {
                     reason: ReasonCode::SESSION_TAKEN_OVER,
                     why: "session taken over".into(),
                 }),
-                Event::Control(Some(Control::Kicked)) | Event::Control(None) => {
-                    Err(Ending::Closing {
-                        reason: ReasonCode::ADMINISTRATIVE_ACTION,
-                        why: "kicked by an administrator".into(),
-                    })
-                }
+                Event::Control(Control::Kicked) => Err(Ending::Closing {
+                    reason: ReasonCode::ADMINISTRATIVE_ACTION,
+                    why: "kicked by an administrator".into(),
+                }),
                 Event::Shutdown => Err(Ending::Closing {
                     reason: ReasonCode::SERVER_SHUTTING_DOWN,
                     why: "server shutting down".into(),

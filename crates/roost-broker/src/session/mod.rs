@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
 use roost_proto::QoS;
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::Notify;
 
 use crate::message::Message;
 use crate::metrics::Metrics;
@@ -64,11 +64,41 @@ pub(crate) enum Control {
     Kicked,
 }
 
+/// Where the broker leaves a [`Control`] for a connection: one slot and a wake-up. Lighter than a
+/// channel (every connection has one), and only the first word counts: a connection told to close
+/// closes once.
+#[derive(Debug, Default)]
+pub(crate) struct ControlSlot {
+    told: std::sync::OnceLock<Control>,
+    wake: Notify,
+}
+
+impl ControlSlot {
+    /// Tells the connection to close for `why`; false when it was already told.
+    pub(crate) fn tell(&self, why: Control) -> bool {
+        let first = self.told.set(why).is_ok();
+        if first {
+            self.wake.notify_one();
+        }
+        first
+    }
+
+    /// Resolves with the word once the broker has said it.
+    pub(crate) async fn heard(&self) -> Control {
+        loop {
+            if let Some(why) = self.told.get() {
+                return *why;
+            }
+            self.wake.notified().await;
+        }
+    }
+}
+
 /// The connection currently attached to a session.
 #[derive(Debug)]
 pub(crate) struct Attachment {
     pub(crate) conn_id: u64,
-    pub(crate) control: mpsc::Sender<Control>,
+    pub(crate) control: Arc<ControlSlot>,
 }
 
 /// Who the session's client is, for the ACL checks made when messages are delivered to it, also
