@@ -195,7 +195,11 @@ fn every_implemented_directive_accepts_its_example() {
         let mut text = String::new();
         if tls_group.directives.iter().any(|t| t.name == d.name) {
             text.push_str("listener 8883\n");
-            for (name, value) in [("certfile", "s.crt"), ("keyfile", "s.key"), ("cafile", "ca")] {
+            for (name, value) in [
+                ("certfile", "s.crt"),
+                ("keyfile", "s.key"),
+                ("cafile", "ca"),
+            ] {
                 if name != d.name {
                     text.push_str(&format!("{name} {value}\n"));
                 }

@@ -183,3 +183,135 @@ fn handshake_error(e: &std::io::Error) -> String {
         other => other.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Sourced, TlsSettings};
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+    use std::path::{Path, PathBuf};
+
+    fn fixture(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/tls")
+            .join(name)
+    }
+
+    fn at<T>(value: T) -> Option<Sourced<T>> {
+        Some(Sourced {
+            value,
+            file: PathBuf::from("t.conf"),
+            line: 1,
+        })
+    }
+
+    fn listener(username: CertUsername) -> TlsListener {
+        let settings = TlsSettings {
+            certfile: at(fixture("server.crt")),
+            keyfile: at(fixture("server.key")),
+            cafile: at(fixture("ca.crt")),
+            username: at(username),
+            ..TlsSettings::default()
+        };
+        TlsListener::load(&settings).expect("fixtures load")
+    }
+
+    /// A rustls client trusting the fixture CA, with `simple.crt` as its certificate or none.
+    fn connector(with_cert: bool) -> tokio_rustls::TlsConnector {
+        let mut roots = rustls::RootCertStore::empty();
+        let ca = CertificateDer::from_pem_file(fixture("ca.crt")).expect("ca");
+        roots.add(ca).expect("ca is a CA");
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let builder = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("versions")
+            .with_root_certificates(roots);
+        let config = if with_cert {
+            let cert = CertificateDer::from_pem_file(fixture("simple.crt")).expect("cert");
+            let key = PrivateKeyDer::from_pem_file(fixture("simple.key")).expect("key");
+            builder
+                .with_client_auth_cert(vec![cert], key)
+                .expect("client cert")
+        } else {
+            builder.with_no_client_auth()
+        };
+        tokio_rustls::TlsConnector::from(Arc::new(config))
+    }
+
+    async fn exchange(tls: &TlsListener, with_cert: bool) -> Result<PeerIdentity, String> {
+        let (client_side, server_side) = tokio::io::duplex(64 * 1024);
+        let name = ServerName::try_from("127.0.0.1").expect("name");
+        let client = tokio::spawn(async move {
+            let stream = connector(with_cert).connect(name, client_side).await;
+            // Hold the stream open until the server side is done with it.
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            stream.map(|_| ())
+        });
+        let result = handshake(tls, server_side, Duration::from_secs(5)).await;
+        let _ = client.await;
+        result.map(|(_, identity)| identity)
+    }
+
+    #[tokio::test]
+    async fn a_client_that_sends_nothing_is_given_up_after_the_timeout() {
+        tokio::time::pause();
+        let tls = listener(CertUsername::Connect);
+        let (_silent_client, server_side) = tokio::io::duplex(1024);
+        let started = tokio::time::Instant::now();
+        let result = handshake(&tls, server_side, Duration::from_secs(10)).await;
+        assert_eq!(result.err().as_deref(), Some("no handshake within 10s"));
+        // The timer wheel rounds up to the next millisecond.
+        let waited = started.elapsed();
+        assert!(waited >= Duration::from_secs(10) && waited < Duration::from_millis(10_010));
+    }
+
+    #[tokio::test]
+    async fn the_certificate_cn_is_the_user_name() {
+        let tls = listener(CertUsername::CommonName);
+        assert_eq!(
+            exchange(&tls, true).await,
+            Ok(PeerIdentity::Certificate(Arc::from("sensor-01")))
+        );
+        let tls = listener(CertUsername::Subject);
+        assert_eq!(
+            exchange(&tls, true).await,
+            Ok(PeerIdentity::Certificate(Arc::from(
+                "emailAddress=ops@example.com,CN=sensor-01,OU=Devices,O=Roost Tests,ST=Kent,C=GB"
+            )))
+        );
+    }
+
+    #[tokio::test]
+    async fn without_a_certificate_there_is_no_user_name() {
+        // require_certificate is false: the handshake succeeds, CONNECT will be refused.
+        let tls = listener(CertUsername::CommonName);
+        assert_eq!(
+            exchange(&tls, false).await,
+            Ok(PeerIdentity::NoCertificateName(
+                "the client sent no certificate".into()
+            ))
+        );
+        let tls = listener(CertUsername::Connect);
+        assert_eq!(exchange(&tls, true).await, Ok(PeerIdentity::FromConnect));
+    }
+
+    #[tokio::test]
+    async fn plain_mqtt_is_not_a_handshake() {
+        use tokio::io::AsyncWriteExt;
+        let tls = listener(CertUsername::Connect);
+        let (mut client_side, server_side) = tokio::io::duplex(1024);
+        // An MQTT 3.1.1 CONNECT.
+        let connect = [
+            0x10, 0x0d, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x04, 0x02, 0x00, 0x3c, 0x00, 0x01,
+            b'x',
+        ];
+        client_side.write_all(&connect).await.expect("write");
+        let result = handshake(&tls, server_side, Duration::from_secs(5)).await;
+        let why = result.err().unwrap_or_default();
+        assert!(
+            why.starts_with("the client does not speak TLS (plain MQTT on a TLS port?)"),
+            "{why}"
+        );
+    }
+}

@@ -1,8 +1,9 @@
 //! User names from client certificates, as Mosquitto makes them: the first Common Name
 //! (`use_identity_as_username`), or the whole subject as OpenSSL's `X509_NAME_print_ex` prints
-//! it with `XN_FLAG_RFC2253` (`use_subject_as_username`) — RDNs last to first, joined by `,`,
-//! multi-valued ones by `+`, short attribute names, RFC 2253 escapes, bytes past ASCII and
-//! control characters as `\XX`, values that are not strings as `#` and their DER in hex.
+//! it with `XN_FLAG_RFC2253` (`use_subject_as_username`) — attributes last to first, RDNs
+//! joined by `,`, the parts of a multi-valued one by `+`, short attribute names, RFC 2253
+//! escapes, bytes past ASCII and control characters as `\XX`, values that are not strings as
+//! `#` and their DER in hex.
 //!
 //! Certificates are parsed with x509-parser; nothing here trusts the certificate — rustls has
 //! verified it before these run.
@@ -65,7 +66,9 @@ pub(crate) fn format_name(name: &X509Name<'_>) -> String {
         if i > 0 {
             out.push(',');
         }
-        for (j, attr) in rdn.iter().enumerate() {
+        // OpenSSL walks every attribute from last to first, those of a multi-valued RDN too.
+        let attrs: Vec<_> = rdn.iter().collect();
+        for (j, attr) in attrs.iter().rev().enumerate() {
             if j > 0 {
                 out.push('+');
             }
@@ -214,4 +217,88 @@ fn short_name(oid: &str) -> Option<&'static str> {
         "1.3.6.1.4.1.311.60.2.1.3" => "jurisdictionC",
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::CertificateDer;
+
+    fn der(pem: &str) -> Vec<u8> {
+        CertificateDer::from_pem_slice(pem.as_bytes())
+            .expect("fixture certificate")
+            .to_vec()
+    }
+
+    // The expected subjects are what `openssl x509 -noout -subject -nameopt RFC2253` printed for
+    // the same files (tests/data/tls/README.md).
+
+    #[test]
+    fn subjects_read_last_rdn_first_with_short_names() {
+        let cert = der(include_str!("../../tests/data/tls/simple.crt"));
+        assert_eq!(
+            subject_rfc2253(&cert).as_deref(),
+            Ok("emailAddress=ops@example.com,CN=sensor-01,OU=Devices,O=Roost Tests,ST=Kent,C=GB")
+        );
+    }
+
+    #[test]
+    fn special_characters_are_escaped_as_openssl_does() {
+        let cert = der(include_str!("../../tests/data/tls/tricky.crt"));
+        assert_eq!(
+            subject_rfc2253(&cert).as_deref(),
+            Ok(r"CN=Caf\C3\A9 trail\ ,OU=\#hash,OU=\ lead#,O=a\+b\;c\<d\>e\\f=g")
+        );
+    }
+
+    #[test]
+    fn multi_valued_rdns_are_joined_by_plus() {
+        let cert = der(include_str!("../../tests/data/tls/multi.crt"));
+        assert_eq!(
+            subject_rfc2253(&cert).as_deref(),
+            Ok("CN=first,UID=u1+CN=second,DC=example,DC=org")
+        );
+    }
+
+    #[test]
+    fn bmp_and_t61_strings_become_escaped_utf8() {
+        let cert = der(include_str!("../../tests/data/tls/bmp.crt"));
+        assert_eq!(
+            subject_rfc2253(&cert).as_deref(),
+            Ok(r"O=Caf\C3\A9,CN=\E6\97\A5\E6\9C\AC")
+        );
+        // A BMPString CN is not UTF-8: Mosquitto refuses it as a user name too.
+        assert_eq!(common_name(&cert), Err(SubjectError::BadCommonName));
+    }
+
+    #[test]
+    fn the_identity_is_the_first_common_name() {
+        let multi = der(include_str!("../../tests/data/tls/multi.crt"));
+        assert_eq!(common_name(&multi).as_deref(), Ok("second"));
+        let simple = der(include_str!("../../tests/data/tls/simple.crt"));
+        assert_eq!(common_name(&simple).as_deref(), Ok("sensor-01"));
+        let tricky = der(include_str!("../../tests/data/tls/tricky.crt"));
+        assert_eq!(common_name(&tricky).as_deref(), Ok("Café trail "));
+    }
+
+    #[test]
+    fn values_that_are_not_strings_are_dumped_as_der() {
+        let mut out = String::new();
+        dump_der(&mut out, None, 3, &[0x00, 0xAB]);
+        assert_eq!(out, "#030200AB");
+        let mut long = String::new();
+        dump_der(&mut long, Some(&[0x04]), 4, &[0x11; 130]);
+        assert!(long.starts_with("#04818211"), "{long}");
+        assert_eq!(code_points(3, &[1, 2]), None);
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        assert!(matches!(
+            subject_rfc2253(b"not a certificate"),
+            Err(SubjectError::Parse(_))
+        ));
+        assert!(matches!(common_name(&[]), Err(SubjectError::Parse(_))));
+    }
 }
