@@ -4,9 +4,9 @@
 //! closes that connection with one log line.
 //!
 //! A listener's [`Transport`] is built once at start (its files read, errors at their lines)
-//! and re-reads its files when the broker reloads; [`serve`] hands the stream that comes out of
-//! the handshake, with what the client certificate says, to the connection loop, which is
-//! generic over the stream type.
+//! and re-reads its files when the broker reloads; [`spawn`] starts a connection's task, which
+//! hands the stream that comes out of the handshake, with what the client certificate says, to
+//! the connection loop, generic over the stream type.
 
 pub(crate) mod ciphers;
 pub(crate) mod subject;
@@ -91,22 +91,47 @@ pub fn check(config: &crate::Config) -> Result<(), FileError> {
     Ok(())
 }
 
-/// Runs the transport's handshake on an accepted connection, then serves MQTT on it.
-pub(crate) async fn serve(
+/// Spawns the task that serves one accepted connection: the transport's handshake, then MQTT.
+/// `guard` (the connection's place under `max_connections`, and what shutdown waits for) is
+/// dropped when the task ends. Each transport has a task of its own type, so a plain
+/// connection's future holds no room for a TLS handshake or a TLS stream.
+pub(crate) fn spawn<G: Send + 'static>(
     broker: Arc<Broker>,
     listener: Arc<Listener>,
     index: usize,
-    transport: &Transport,
+    transport: &Arc<Transport>,
+    stream: TcpStream,
+    peer: SocketAddr,
+    guard: G,
+) {
+    match transport.as_ref() {
+        Transport::Tcp => {
+            tokio::spawn(async move {
+                let identity = PeerIdentity::FromConnect;
+                crate::connection::serve(broker, listener, index, stream, peer, identity).await;
+                drop(guard);
+            });
+        }
+        Transport::Tls(_) => {
+            let transport = transport.clone();
+            tokio::spawn(async move {
+                if let Transport::Tls(tls) = transport.as_ref() {
+                    serve_tls(broker, listener, index, tls, stream, peer).await;
+                }
+                drop(guard);
+            });
+        }
+    }
+}
+
+async fn serve_tls(
+    broker: Arc<Broker>,
+    listener: Arc<Listener>,
+    index: usize,
+    tls: &TlsListener,
     stream: TcpStream,
     peer: SocketAddr,
 ) {
-    let tls = match transport {
-        Transport::Tcp => {
-            let identity = PeerIdentity::FromConnect;
-            return crate::connection::serve(broker, listener, index, stream, peer, identity).await;
-        }
-        Transport::Tls(tls) => tls,
-    };
     let timeout = broker.config().connect_timeout;
     match handshake(tls, stream, timeout).await {
         Ok((stream, identity)) => {
