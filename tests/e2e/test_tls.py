@@ -178,6 +178,17 @@ def test_keys_in_each_pem_form(broker, pki, tmp_path, form):
     mosquitto_pub(b, unique_topic(), "hi", qos=1, extra=cli_tls(pki))
 
 
+@pytest.mark.roost_only
+def test_an_expired_server_certificate_is_served_with_a_warning(broker, pki):
+    # As Mosquitto, the broker starts and serves it; clients refuse it. Mosquitto says nothing.
+    old = pki.ca.server("expired-server", expired=True)
+    b = broker(conf=tls_lines(pki, "allow_anonymous true", server=old))
+    wait_log(b, f"certfile '{old.cert}': the server certificate is valid from Jan  1 00:00:00 "
+                "2020 +00:00 to Feb  1 00:00:00 2020 +00:00 only; clients will refuse it")
+    r = mosquitto_pub(b, unique_topic(), "x", extra=cli_tls(pki), check=False)
+    assert r.returncode != 0
+
+
 def test_tls_version_13_refuses_a_tls_12_client(broker, pki):
     b = broker(conf=tls_lines(pki, "allow_anonymous true", "tls_version tlsv1.3"))
     assert handshake_with(b.port, pki)[1] == "TLSv1.3"
