@@ -37,9 +37,16 @@ const CA_CONSEQUENCE: &str = " (certificates signed by the old CA stop working w
     one); to sign a new server or client certificate with the CA you have, use \
     `roost cert server` or `roost cert client NAME`";
 
+const EXAMPLES: &str = "\
+Examples:
+  roost cert                     a CA and a server certificate in ./certs, then what to paste
+  roost cert client alice        alice.crt and alice.key, signed by ./certs/ca.key
+  roost cert server --force --name broker.example.com --ip 192.0.2.10
+                                 a new server certificate for those names, same CA";
+
 /// `roost cert [init|ca|server|client]`.
 #[derive(Debug, Args)]
-#[command(args_conflicts_with_subcommands = true)]
+#[command(args_conflicts_with_subcommands = true, after_help = EXAMPLES)]
 pub(crate) struct CertArgs {
     #[command(subcommand)]
     command: Option<CertCommand>,
