@@ -261,6 +261,18 @@ fn openssl_verifies_the_chain_and_each_purpose() {
         "a client certificate must not pass as a server's: {all}"
     );
 
+    let named = TempDir::new("verify-cn");
+    cert_ok(&["ca", "--dir", &named.certs_arg(), "--cn", "Acme MQTT CA"]);
+    let named_text = x509_text(&named.file("ca.crt"));
+    assert!(
+        named_text.contains("Subject: CN = Acme MQTT CA"),
+        "{named_text}"
+    );
+    assert!(
+        named_text.contains("Issuer: CN = Acme MQTT CA"),
+        "{named_text}"
+    );
+
     let ca_text = x509_text(&tmp.file("ca.crt"));
     assert!(ca_text.contains("CA:TRUE, pathlen:0"), "{ca_text}");
     assert!(ca_text.contains("Certificate Sign, CRL Sign"), "{ca_text}");
@@ -407,9 +419,12 @@ fn errors_name_the_path_or_flag_and_the_fix() {
     let dir = tmp.certs_arg();
 
     let error = cert_err(&["server", "--dir", &dir]);
-    let ca = fs::canonicalize(tmp.certs())
-        .expect("dir made")
-        .join("ca.crt");
+    let ca = tmp.file("ca.crt");
+    assert!(
+        !tmp.certs().exists(),
+        "a refused run made {}",
+        tmp.certs().display()
+    );
     assert!(
         error.contains(&format!("cannot read the CA from {}", ca.display()))
             && error.contains("roost cert ca --dir"),

@@ -99,8 +99,18 @@ fn replace(path: &Path, contents: &str, mode: u32) -> io::Result<()> {
     result
 }
 
-/// Reads the CA that signs new certificates from `dir`/ca.crt and `dir`/ca.key.
-pub(crate) fn read_ca(dir: &Path) -> anyhow::Result<Ca> {
+/// Reads the CA that signs new certificates from `dir`/ca.crt and `dir`/ca.key; returns it
+/// with `dir` as an absolute path. Creates nothing, so a run refused for want of a CA leaves
+/// no empty directory behind.
+pub(crate) fn read_ca(dir: &Path) -> anyhow::Result<(PathBuf, Ca)> {
+    let dir = fs::canonicalize(dir)
+        .or_else(|_| std::path::absolute(dir))
+        .with_context(|| format!("cannot resolve {}", dir.display()))?;
+    let ca = read_ca_in(&dir)?;
+    Ok((dir, ca))
+}
+
+fn read_ca_in(dir: &Path) -> anyhow::Result<Ca> {
     let cert_path = dir.join("ca.crt");
     let key_path = dir.join("ca.key");
     let missing = |path: &Path, error: &io::Error| {

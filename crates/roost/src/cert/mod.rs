@@ -198,8 +198,7 @@ fn ca(args: &CaArgs) -> anyhow::Result<String> {
 }
 
 fn server(args: &ServerArgs) -> anyhow::Result<String> {
-    let dir = files::output_dir(&args.output.dir)?;
-    let ca = files::read_ca(&dir)?;
+    let (dir, ca) = files::read_ca(&args.output.dir)?;
     files::check_free(&pair(&dir, "server"), args.output.force, "")?;
     let host = names::host_name();
     let sans = names::server_sans(&args.server.names, &args.server.ips, host.as_deref());
@@ -209,8 +208,7 @@ fn server(args: &ServerArgs) -> anyhow::Result<String> {
 }
 
 fn client(args: &ClientArgs) -> anyhow::Result<String> {
-    let dir = files::output_dir(&args.output.dir)?;
-    let ca = files::read_ca(&dir)?;
+    let (dir, ca) = files::read_ca(&args.output.dir)?;
     files::check_free(&pair(&dir, &args.name), args.output.force, "")?;
     let mut made = Vec::new();
     write_client(
