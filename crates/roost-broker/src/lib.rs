@@ -18,6 +18,7 @@ mod server;
 mod session;
 mod sys;
 pub mod topic_tree;
+mod transport;
 
 pub use broker::Broker;
 pub use config::Config;
@@ -26,3 +27,4 @@ pub use message::Message;
 pub use metrics::Metrics;
 pub use server::{Server, StartError};
 pub use session::Session;
+pub use transport::check as check_tls;

@@ -27,6 +27,7 @@ use crate::broker::Broker;
 use crate::config::{Config, Listener};
 use crate::metrics::Metrics;
 use crate::session::{Control, Session};
+use crate::transport::PeerIdentity;
 
 /// Stop moving queued messages into the write buffer past this many bytes.
 const WRITE_HIGH_WATER: usize = 64 * 1024;
@@ -94,6 +95,8 @@ pub(crate) struct Connection<S> {
     /// Bytes being written now.
     writing: BytesMut,
     version: ProtocolVersion,
+    /// What the transport learned of the client (a user name from its certificate).
+    identity: PeerIdentity,
 }
 
 enum Event {
@@ -113,6 +116,7 @@ pub(crate) async fn serve<S>(
     listener_index: usize,
     stream: S,
     peer: SocketAddr,
+    identity: PeerIdentity,
 ) where
     S: AsyncRead + AsyncWrite + Send + 'static,
 {
@@ -132,6 +136,7 @@ pub(crate) async fn serve<S>(
         pending: BytesMut::new(),
         writing: BytesMut::new(),
         version: ProtocolVersion::V3_1_1,
+        identity,
     };
     if conn.config.connection_messages {
         info!(
@@ -257,6 +262,10 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
 
     /// After a reload, a client whose credentials no longer pass is disconnected.
     fn recheck_credentials(&self, client: &Client) -> Result<(), Ending> {
+        if let PeerIdentity::Certificate(_) = self.identity {
+            // The certificate stood for the password, as in Mosquitto.
+            return Ok(());
+        }
         let verdict = self
             .security()
             .authenticate(client.username.as_deref(), client.password.as_deref());
