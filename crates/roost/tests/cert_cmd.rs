@@ -1,9 +1,9 @@
 //! `roost cert` as people use it: the built binary writes into a fresh directory; the files'
 //! modes, the refusal to overwrite and `--force` are checked on disk; `openssl` verifies the
-//! chain, the purposes and the names; and Debian's real Mosquitto broker, configured with the
-//! very lines `roost cert` prints, passes a message between `mosquitto_sub` and
-//! `mosquitto_pub` run with the printed flags, while refusing clients without a certificate or
-//! with one from another CA.
+//! chain, the purposes and the names; and Debian's real Mosquitto broker and `roost broker`,
+//! each configured with the very lines `roost cert` prints, pass a message between
+//! `mosquitto_pub` and `mosquitto_sub` run with the printed flags, while refusing clients
+//! without a certificate or with one from another CA.
 //!
 //! Tests that need `openssl`, Mosquitto's broker or its clients skip with a message when they
 //! are not installed (`./scripts/test` installs them).
@@ -11,11 +11,13 @@
 mod support;
 
 use std::fs;
+use std::net::TcpStream;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Output;
+use std::time::{Duration, Instant};
 
-use support::{have_mosquitto_clients, roost, run, text, tool, LoggingBroker, Running};
+use support::{free_port, have_mosquitto_clients, roost, run, text, tool, Mosquitto, Running};
 
 const OPENSSL: &str = "/usr/bin/openssl";
 
@@ -481,9 +483,8 @@ fn errors_name_the_path_or_flag_and_the_fix() {
 }
 
 /// The `mosquitto.conf` lines `roost cert` printed, for a broker on a test port: the
-/// `listener 8883` line is left to the harness (which listens on 127.0.0.1 and a free port)
-/// and comments are dropped; `user root` is added when the tests run as root, because
-/// Mosquitto started as root reads the key as user `mosquitto`, and the key is 0600.
+/// `listener 8883` line is left to the caller (which listens on 127.0.0.1 and a free port)
+/// and comments are dropped.
 fn printed_conf(stdout: &str) -> String {
     let start = stdout
         .find("\nIn mosquitto.conf")
@@ -493,15 +494,22 @@ fn printed_conf(stdout: &str) -> String {
         .skip(2)
         .skip_while(|l| l.is_empty())
         .take_while(|l| !l.is_empty());
-    let mut conf: Vec<&str> = block
+    let conf: Vec<&str> = block
         .map(str::trim)
         .filter(|l| !l.starts_with('#') && !l.starts_with("listener "))
         .collect();
     assert!(conf.iter().any(|l| l.starts_with("certfile ")), "{conf:?}");
-    if fs::metadata("/proc/self").map(|m| m.uid()).ok() == Some(0) {
-        conf.push("user root");
-    }
     conf.join("\n")
+}
+
+/// `printed_conf` for Mosquitto: with `user root` when the tests run as root, because
+/// Mosquitto started as root reads the key as user `mosquitto`, and the key is 0600.
+fn mosquitto_conf(stdout: &str) -> String {
+    let mut conf = printed_conf(stdout);
+    if fs::metadata("/proc/self").map(|m| m.uid()).ok() == Some(0) {
+        conf.push_str("\nuser root");
+    }
+    conf
 }
 
 /// The printed `program ...` command, with `-p 8883` moved to `port`.
@@ -517,30 +525,46 @@ fn printed_command(stdout: &str, program: &str, port: &str) -> Vec<String> {
     words
 }
 
-/// `mosquitto_sub` with the printed flags receives one message sent by `mosquitto_pub` with
-/// the printed flags (`extra_pub` added); returns what the subscriber printed.
-fn round_trip(broker: &LoggingBroker, stdout: &str, id: &str) -> String {
-    let port = broker.port();
-    let mut sub = printed_command(stdout, "mosquitto_sub", &port);
-    sub.extend(["-i", id, "-C", "1", "-W", "10"].map(str::to_owned));
-    let sub_args: Vec<&str> = sub.iter().map(String::as_str).collect();
-    let subscriber = Running::spawn(tool("mosquitto_sub", &sub_args));
-    broker.wait_subscribed(&[id.to_owned()]);
-    let publish = printed_command(stdout, "mosquitto_pub", &port);
-    let pub_args: Vec<&str> = publish.iter().map(String::as_str).collect();
-    let out = run(tool("mosquitto_pub", &pub_args), b"");
-    assert!(out.status.success(), "mosquitto_pub: {}", text(&out.stderr));
-    let got = subscriber.finish();
+/// Runs the printed `program` command with `change` applied to its words and `extra` added.
+fn run_printed(
+    stdout: &str,
+    program: &str,
+    port: &str,
+    extra: &[&str],
+    change: impl Fn(&mut Vec<String>),
+) -> Output {
+    let mut words = printed_command(stdout, program, port);
+    change(&mut words);
+    words.extend(extra.iter().map(|w| (*w).to_owned()));
+    let args: Vec<&str> = words.iter().map(String::as_str).collect();
+    run(tool(program, &args), b"")
+}
+
+/// The printed `mosquitto_pub` (retaining its message) and then the printed `mosquitto_sub`,
+/// as printed: the subscriber gets the message whenever it subscribes. Returns its output.
+fn round_trip(stdout: &str, port: &str) -> String {
+    let sent = run_printed(stdout, "mosquitto_pub", port, &["-r"], |_| {});
+    assert!(
+        sent.status.success(),
+        "mosquitto_pub: {}",
+        text(&sent.stderr)
+    );
+    let got = run_printed(
+        stdout,
+        "mosquitto_sub",
+        port,
+        &["-C", "1", "-W", "10"],
+        |_| {},
+    );
     assert!(got.status.success(), "mosquitto_sub: {}", text(&got.stderr));
     text(&got.stdout)
 }
 
-/// Runs the printed `mosquitto_pub` with `change` applied to its words; true if it got in.
+/// True if the printed `mosquitto_pub`, changed by `change`, got in.
 fn publish_with(stdout: &str, port: &str, change: impl Fn(&mut Vec<String>)) -> bool {
-    let mut words = printed_command(stdout, "mosquitto_pub", port);
-    change(&mut words);
-    let args: Vec<&str> = words.iter().map(String::as_str).collect();
-    run(tool("mosquitto_pub", &args), b"").status.success()
+    run_printed(stdout, "mosquitto_pub", port, &[], change)
+        .status
+        .success()
 }
 
 /// Removes `flag` and the value after it.
@@ -550,6 +574,88 @@ fn drop_flag(words: &mut Vec<String>, flag: &str) {
     }
 }
 
+/// Replaces the value of `flag`, or adds the flag.
+fn set_flag(words: &mut Vec<String>, flag: &str, value: &str) {
+    drop_flag(words, flag);
+    words.extend([flag.to_owned(), value.to_owned()]);
+}
+
+/// A `roost broker -c` on 127.0.0.1 and a free port with `conf`; killed on drop.
+struct RoostBroker {
+    _process: Running,
+    port: String,
+    _dir: TempDir,
+}
+
+impl RoostBroker {
+    fn start(conf: &str) -> RoostBroker {
+        let port = free_port();
+        let dir = TempDir::new(&format!("broker-{port}"));
+        let file = dir.0.join("roost.conf");
+        fs::write(&file, format!("listener {port} 127.0.0.1\n{conf}\n")).expect("conf");
+        let mut process = Running::spawn(roost(&["broker", "-c", &file.display().to_string()]));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                process.is_running(),
+                "roost broker exited: {}",
+                text(&process.finish().stderr)
+            );
+            assert!(
+                Instant::now() < deadline,
+                "roost broker did not listen on {port}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        RoostBroker {
+            _process: process,
+            port: port.to_string(),
+            _dir: dir,
+        }
+    }
+}
+
+/// A broker with the printed server-only lines serves TLS to clients trusting ca.crt, by
+/// name and by address, and not to clients trusting another CA.
+fn check_server_only(port: &str, stdout: &str) {
+    assert_eq!(round_trip(stdout, port), "test hello\n");
+    let other = TempDir::new(&format!("other-ca-{port}"));
+    cert_ok(&["--dir", &other.certs_arg()]);
+    let other_ca = other.file("ca.crt").display().to_string();
+    let trusting_other = publish_with(stdout, port, |w| set_flag(w, "--cafile", &other_ca));
+    assert!(
+        !trusting_other,
+        "a client trusting another CA accepted this server"
+    );
+    let by_address = publish_with(stdout, port, |w| set_flag(w, "-h", "127.0.0.1"));
+    assert!(by_address, "127.0.0.1 is in the server certificate");
+}
+
+/// A broker with the printed client-certificate lines (and `allow_anonymous false`) lets in
+/// the printed client, refuses one without a certificate or with another CA's, and lets in
+/// a client signed later from the CA read back from `dir`.
+fn check_client_certificates(port: &str, stdout: &str, dir: &str) {
+    assert_eq!(round_trip(stdout, port), "test hello\n");
+    let without_cert = publish_with(stdout, port, |w| {
+        drop_flag(w, "--cert");
+        drop_flag(w, "--key");
+    });
+    assert!(!without_cert, "a client without a certificate got in");
+    let other = TempDir::new(&format!("other-client-{port}"));
+    cert_ok(&["--dir", &other.certs_arg(), "--client", "mallory"]);
+    let (cert, key) = (other.file("mallory.crt"), other.file("mallory.key"));
+    let foreign = publish_with(stdout, port, |w| {
+        set_flag(w, "--cert", &cert.display().to_string());
+        set_flag(w, "--key", &key.display().to_string());
+    });
+    assert!(!foreign, "a certificate from another CA got in");
+    let bob = cert_ok(&["client", "bob", "--dir", dir]);
+    assert!(
+        publish_with(&bob, port, |_| {}),
+        "bob, signed later, is refused"
+    );
+}
+
 #[test]
 fn mosquitto_serves_tls_with_the_printed_lines() {
     if !have_mosquitto_clients() {
@@ -557,28 +663,10 @@ fn mosquitto_serves_tls_with_the_printed_lines() {
     }
     let tmp = TempDir::new("mosquitto-tls");
     let stdout = cert_ok(&["--dir", &tmp.certs_arg()]);
-    let Some(broker) = LoggingBroker::start(&printed_conf(&stdout)) else {
+    let Some(broker) = Mosquitto::start_with(&mosquitto_conf(&stdout)) else {
         return;
     };
-    assert_eq!(round_trip(&broker, &stdout, "cert-tls-sub"), "test hello\n");
-
-    let port = broker.port();
-    let other = TempDir::new("mosquitto-tls-other");
-    cert_ok(&["--dir", &other.certs_arg()]);
-    let other_ca = other.file("ca.crt").display().to_string();
-    let trusted_other = publish_with(&stdout, &port, |w| {
-        drop_flag(w, "--cafile");
-        w.extend(["--cafile".to_owned(), other_ca.clone()]);
-    });
-    assert!(
-        !trusted_other,
-        "a client trusting another CA must not accept this server"
-    );
-    let by_address = publish_with(&stdout, &port, |w| {
-        let h = w.iter().position(|x| x == "-h").expect("-h") + 1;
-        w[h] = "127.0.0.1".to_owned();
-    });
-    assert!(by_address, "127.0.0.1 is in the server certificate");
+    check_server_only(&broker.port.to_string(), &stdout);
 }
 
 #[test]
@@ -588,46 +676,34 @@ fn mosquitto_requires_the_client_certificate_as_printed() {
     }
     let tmp = TempDir::new("mosquitto-mtls");
     let stdout = cert_ok(&["--dir", &tmp.certs_arg(), "--client", "alice"]);
-    let conf = printed_conf(&stdout);
+    let conf = mosquitto_conf(&stdout);
     assert!(conf.contains("require_certificate true"), "{conf}");
     // No anonymous clients: alice gets in only as the username her certificate names.
-    let Some(broker) = LoggingBroker::start(&format!("{conf}\nallow_anonymous false")) else {
+    let Some(broker) = Mosquitto::start_with(&format!("{conf}\nallow_anonymous false")) else {
         return;
     };
-    assert_eq!(
-        round_trip(&broker, &stdout, "cert-mtls-sub"),
-        "test hello\n"
-    );
+    check_client_certificates(&broker.port.to_string(), &stdout, &tmp.certs_arg());
+}
 
-    let port = broker.port();
-    let without_cert = publish_with(&stdout, &port, |w| {
-        drop_flag(w, "--cert");
-        drop_flag(w, "--key");
-    });
-    assert!(
-        !without_cert,
-        "a client without a certificate must be refused"
-    );
+#[test]
+fn roost_broker_serves_tls_with_the_printed_lines() {
+    if !have_mosquitto_clients() {
+        return;
+    }
+    let tmp = TempDir::new("roost-tls");
+    let stdout = cert_ok(&["--dir", &tmp.certs_arg()]);
+    let broker = RoostBroker::start(&format!("{}\nallow_anonymous true", printed_conf(&stdout)));
+    check_server_only(&broker.port, &stdout);
+}
 
-    let other = TempDir::new("mosquitto-mtls-other");
-    cert_ok(&["--dir", &other.certs_arg(), "--client", "mallory"]);
-    let (cert, key) = (other.file("mallory.crt"), other.file("mallory.key"));
-    let foreign = publish_with(&stdout, &port, |w| {
-        drop_flag(w, "--cert");
-        drop_flag(w, "--key");
-        w.extend([
-            "--cert".to_owned(),
-            cert.display().to_string(),
-            "--key".to_owned(),
-            key.display().to_string(),
-        ]);
-    });
-    assert!(!foreign, "a certificate from another CA must be refused");
-
-    // A second client signed later by the CA read back from the directory gets in too.
-    let bob = cert_ok(&["client", "bob", "--dir", &tmp.certs_arg()]);
-    assert!(
-        publish_with(&bob, &port, |_| {}),
-        "bob, signed later, is refused"
-    );
+#[test]
+fn roost_broker_requires_the_client_certificate_as_printed() {
+    if !have_mosquitto_clients() {
+        return;
+    }
+    let tmp = TempDir::new("roost-mtls");
+    let stdout = cert_ok(&["--dir", &tmp.certs_arg(), "--client", "alice"]);
+    let conf = printed_conf(&stdout);
+    let broker = RoostBroker::start(&format!("{conf}\nallow_anonymous false"));
+    check_client_certificates(&broker.port, &stdout, &tmp.certs_arg());
 }
