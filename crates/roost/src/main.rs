@@ -2,6 +2,7 @@
 
 mod bench;
 mod broker_cmd;
+mod cert;
 mod client_args;
 mod client_props;
 mod client_trace;
@@ -37,6 +38,8 @@ enum Command {
     Passwd(passwd_cmd::PasswdArgs),
     /// Generate load and measure a broker (like `emqtt-bench`).
     Bench(bench::BenchArgs),
+    /// Make a CA, server and client certificates for TLS.
+    Cert(cert::CertArgs),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +53,7 @@ fn main() -> ExitCode {
         Command::Sub(args) => sub_cmd::run(&args),
         Command::Passwd(args) => passwd_cmd::run(&args),
         Command::Bench(args) => bench::run(&args),
+        Command::Cert(args) => cert::run(&args),
     };
     match result {
         Ok(code) => code,
