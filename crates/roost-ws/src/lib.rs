@@ -5,11 +5,12 @@
 //! [`WebSocketStream`](tokio_tungstenite::WebSocketStream) into a plain [`AsyncRead`] +
 //! [`AsyncWrite`] byte stream ([`WsByteStream`]), so the MQTT code above it runs unchanged over TCP,
 //! TLS or WebSocket, and it names the subprotocols and makes the server's choice among those a
-//! client offers ([`choose_subprotocol`]); a client asks for it with [`client_request`].
+//! client offers ([`choose_subprotocol`]); a client asks for it with [`client_request`], a server
+//! answers with [`accept`], which also answers plain HTTP and bad requests with an HTTP error.
 //!
-//! It holds no socket, no TLS and no timer: the caller connects or accepts the stream below, does
-//! the HTTP upgrade with the re-exported [`tokio_tungstenite`] (same version as here) and hands the
-//! result to [`WsByteStream::new`].
+//! It holds no socket, no TLS and no timer: the caller connects or accepts the stream below (and
+//! bounds the handshake with a timeout). A client does the upgrade with the re-exported
+//! [`tokio_tungstenite`] (same version as here) and hands the result to [`WsByteStream::new`].
 //!
 //! ```
 //! # async fn demo() -> std::io::Result<()> {
@@ -34,10 +35,12 @@
 #![warn(missing_docs)]
 
 mod client;
+mod server;
 mod stream;
 mod subprotocol;
 
 pub use client::client_request;
+pub use server::{accept, server_config, Accepted, HandshakeError, MAX_REQUEST_HEAD};
 pub use stream::{WsByteStream, WsStreamError, MAX_OUTGOING_MESSAGE};
 pub use subprotocol::{choose_subprotocol, UnsupportedSubprotocol, MQTT, MQTT_V31, SUBPROTOCOLS};
 pub use tokio_tungstenite;
