@@ -148,7 +148,7 @@ fn parse_request(buf: &[u8]) -> Result<Option<(Upgrade, usize)>, HandshakeError>
         Err(httparse::Error::TooManyHeaders) => return Err(HandshakeError::TooLarge),
         Err(e) => {
             let hint = if buf.first() == Some(&0x10) {
-                ": an MQTT client connecting to a WebSocket listener?"
+                ": plain MQTT sent to a WebSocket listener"
             } else {
                 ""
             };

@@ -169,7 +169,11 @@ async fn mqtt_bytes_instead_of_http_are_refused_with_a_hint() {
     assert!(answer.starts_with("HTTP/1.1 400 "), "{answer}");
     let err = result.unwrap_err();
     assert!(matches!(err, HandshakeError::NotHttp { .. }));
-    assert!(err.to_string().contains("MQTT client"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("plain MQTT sent to a WebSocket listener"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
