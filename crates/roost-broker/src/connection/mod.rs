@@ -200,6 +200,12 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         let mut shutdown = self.broker.shutdown_signal();
         let mut reloads = self.broker.reloaded();
         let mut last_read = Instant::now();
+        // Packets that came in the same read as CONNECT are already buffered: handle them now,
+        // not when the next read happens to arrive.
+        if let Err(ending) = self.handle_input(&mut client) {
+            Box::pin(self.finish(client, ending)).await;
+            return;
+        }
         let ending = loop {
             self.fill_from_session(&mut client);
             if self.writing.is_empty() && !self.pending.is_empty() {
