@@ -10,6 +10,7 @@ mod log;
 mod parse;
 mod reference;
 mod reload;
+mod tls;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -22,6 +23,7 @@ pub use log::{LogDest, LogSettings, LogType, LogTypes};
 pub use parse::{parse_file, parse_str, ConfigError};
 pub use reference::reference;
 pub use reload::{reload, reloadable_changes, reread, restart_needed, Reload};
+pub use tls::{CertUsername, Sourced, TlsSettings, TlsVersion};
 
 /// Which IP version a listener uses (`socket_domain`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,6 +84,8 @@ pub struct Listener {
     pub socket_domain: Option<SocketDomain>,
     /// `bind_interface`: the interface whose address the parser put in `addr`.
     pub bind_interface: Option<String>,
+    /// TLS: on when `certfile` is given.
+    pub tls: TlsSettings,
 }
 
 /// Who may connect and what they may do: global, or per listener with `per_listener_settings`.
@@ -117,6 +121,7 @@ impl Listener {
             security: None,
             socket_domain: None,
             bind_interface: None,
+            tls: TlsSettings::default(),
         }
     }
 }

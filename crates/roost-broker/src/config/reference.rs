@@ -31,6 +31,9 @@ fn entry(out: &mut String, d: &Directive) {
     let _ = writeln!(out, "\n{} {}", d.name, d.form);
     let _ = writeln!(out, "    {}", d.help);
     let _ = write!(out, "    scope: {}; default: {}", d.scope, d.default);
+    if let Some(why) = d.unavailable() {
+        let _ = write!(out, "\n    NOT SUPPORTED: {why}");
+    }
     match (d.not_supported_yet(), d.example()) {
         (Some(feature), _) => {
             let _ = write!(out, "\n    NOT SUPPORTED YET ({feature})");

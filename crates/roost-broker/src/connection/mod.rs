@@ -27,6 +27,7 @@ use crate::broker::Broker;
 use crate::config::{Config, Listener};
 use crate::metrics::Metrics;
 use crate::session::{Control, Session};
+use crate::transport::PeerIdentity;
 
 /// Stop moving queued messages into the write buffer past this many bytes.
 const WRITE_HIGH_WATER: usize = 64 * 1024;
@@ -96,6 +97,8 @@ pub(crate) struct Connection<S> {
     /// Written bytes the transport may still hold (TLS and WebSocket buffer until a flush).
     unflushed: bool,
     version: ProtocolVersion,
+    /// What the transport learned of the client (a user name from its certificate).
+    identity: PeerIdentity,
 }
 
 enum Event {
@@ -115,6 +118,7 @@ pub(crate) async fn serve<S>(
     listener_index: usize,
     stream: S,
     peer: SocketAddr,
+    identity: PeerIdentity,
 ) where
     S: AsyncRead + AsyncWrite + Send + 'static,
 {
@@ -135,6 +139,7 @@ pub(crate) async fn serve<S>(
         writing: BytesMut::new(),
         unflushed: false,
         version: ProtocolVersion::V3_1_1,
+        identity,
     };
     if conn.config.connection_messages {
         info!(
@@ -282,6 +287,10 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
 
     /// After a reload, a client whose credentials no longer pass is disconnected.
     fn recheck_credentials(&self, client: &Client) -> Result<(), Ending> {
+        if let PeerIdentity::Certificate(_) = self.identity {
+            // The certificate stood for the password, as in Mosquitto.
+            return Ok(());
+        }
         let verdict = self
             .security()
             .authenticate(client.username.as_deref(), client.password.as_deref());
