@@ -103,10 +103,13 @@ class WsMqtt(rawmqtt.RawClient):
     """A blocking MQTT connection over WebSocket on a plain socket."""
 
     def __init__(self, port, host="127.0.0.1", version=rawmqtt.V311, timeout=5.0,
-                 path="/mqtt", subprotocol="mqtt"):
+                 path="/mqtt", subprotocol="mqtt", wrap=None):
+        """`wrap(sock)` returns the socket to speak WebSocket on (an `ssl` socket for wss)."""
         self.version = version
         self.sock = socket.create_connection((host, port), timeout=timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if wrap is not None:
+            self.sock = wrap(self.sock)
         self.buf = bytearray()
         self.aliases = {}
         self.eof = False
