@@ -129,6 +129,24 @@ def test_the_upgrade_answers_the_mqtt_subprotocol(ws_broker):
             r.close()
 
 
+def test_websockets_headers_size_bounds_the_request_head(broker):
+    b = broker(conf=WS_CONF + ["websockets_headers_size 512"])
+    small = wsraw.WsMqtt(b.ports[1], HOST)
+    try:
+        assert small.connect(unique_id("small")).rc == 0
+    finally:
+        small.close()
+    s, peer = raw_socket(b)
+    try:
+        request, _ = wsraw.upgrade_request(HOST, b.ports[1], extra=["Cookie: " + "c" * 600])
+        s.sendall(request)
+        answer, _ = wsraw.read_http_answer(s, whole=True)
+        assert answer.status == 431, answer
+        wait_log(b, peer, "too large")
+    finally:
+        s.close()
+
+
 # ------------------------------------------------------------------ frames cut by hand
 
 @pytest.mark.parametrize("version", [R.V311, R.V5], ids=VERSION_IDS)

@@ -176,8 +176,11 @@ pub struct Config {
     pub set_tcp_nodelay: bool,
     /// Log connection and disconnection lines.
     pub connection_messages: bool,
-    /// How long a new connection may take to send CONNECT.
+    /// How long a new connection may take to send CONNECT (and, before it, to finish each of
+    /// the TLS and WebSocket handshakes).
     pub connect_timeout: Duration,
+    /// Largest HTTP request head of a WebSocket upgrade (`websockets_headers_size`); 0: 8 KiB.
+    pub websockets_headers_size: usize,
     /// Only client ids starting with this may connect (`clientid_prefixes`); others get CONNACK
     /// "not authorised".
     pub clientid_prefixes: Option<String>,
@@ -236,6 +239,7 @@ impl Default for Config {
             set_tcp_nodelay: true,
             connection_messages: true,
             connect_timeout: Duration::from_secs(10),
+            websockets_headers_size: 0,
             clientid_prefixes: None,
             retain_expiry_interval: None,
             log: LogSettings::default(),

@@ -107,6 +107,7 @@ pub fn reloadable_changes(old: &Config, new: &Config) -> Vec<String> {
         "upgrade_outgoing_qos" => upgrade_outgoing_qos;
         "sys_interval" => sys_interval;
         "set_tcp_nodelay" => set_tcp_nodelay;
+        "websockets_headers_size" => websockets_headers_size;
         "log_dest" => log.dest;
         "log_type" => log.types;
         "log_timestamp" => log.timestamp;
