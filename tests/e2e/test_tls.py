@@ -318,7 +318,14 @@ def test_identity_as_username_feeds_the_acl(broker, client, pki, tmp_path, versi
     bob.publish("alice/inbox", b"end", qos=1)
     got = [m.payload for m in alice.wait_for(3)]
     assert got[:3] == [b"alice/inbox", b"users/alice/news", b"end"], got
-    assert alice.received(settle=0.3) == alice.wait_for(3)
+    assert [m.payload for m in alice.received(settle=0.3)] == got[:3]
+    # A reload checks password-file users again; alice's certificate still stands for hers.
+    b.send_signal(signal.SIGHUP)
+    wait_log(b, "Reloading config")
+    time.sleep(0.5)
+    bob.publish("alice/inbox", b"after reload", qos=1)
+    assert [m.payload for m in alice.wait_for(4)][3] == b"after reload"
+    assert alice.connected
 
 
 @pytest.mark.roost_only

@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::{mpsc, Semaphore};
 use tracing::{info, warn};
 
@@ -206,48 +206,12 @@ async fn accept_loop(broker: Arc<Broker>, bound: Bound, index: usize, alive: mps
                 }
             },
         };
-        let accepted = Accepted {
-            stream,
-            peer,
-            permit,
-            alive: alive.clone(),
-        };
-        spawn_connection(&broker, &listener, index, &transport, accepted);
+        if broker.config().set_tcp_nodelay {
+            let _ = stream.set_nodelay(true);
+        }
+        // The guard: its place under max_connections, and what shutdown waits for.
+        let guard = (permit, alive.clone());
+        let (broker, listener) = (broker.clone(), listener.clone());
+        crate::transport::spawn(broker, listener, index, &transport, stream, peer, guard);
     }
-}
-
-/// An accepted connection with what it holds while it lives.
-struct Accepted {
-    stream: TcpStream,
-    peer: SocketAddr,
-    /// Its place under the listener's `max_connections`.
-    permit: Option<tokio::sync::OwnedSemaphorePermit>,
-    /// Shutdown waits until every connection has dropped this.
-    alive: mpsc::Sender<()>,
-}
-
-fn spawn_connection(
-    broker: &Arc<Broker>,
-    listener: &Arc<Listener>,
-    index: usize,
-    transport: &Arc<Transport>,
-    accepted: Accepted,
-) {
-    if broker.config().set_tcp_nodelay {
-        let _ = accepted.stream.set_nodelay(true);
-    }
-    let broker = broker.clone();
-    let listener = listener.clone();
-    let transport = transport.clone();
-    tokio::spawn(async move {
-        let Accepted {
-            stream,
-            peer,
-            permit,
-            alive,
-        } = accepted;
-        crate::transport::serve(broker, listener, index, &transport, stream, peer).await;
-        drop(permit);
-        drop(alive);
-    });
 }

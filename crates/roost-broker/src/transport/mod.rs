@@ -5,9 +5,9 @@
 //! it holds up no one else; a failure closes that connection with one log line naming the peer.
 //!
 //! A listener's [`Transport`] is built once at start (its files read, errors at their lines)
-//! and re-reads its files when the broker reloads; [`serve`] hands the stream that comes out of
-//! the handshakes, with what the client certificate says, to the connection loop, which is
-//! generic over the stream type.
+//! and re-reads its files when the broker reloads; [`spawn`] starts a connection's task, which
+//! hands the stream that comes out of the handshakes, with what the client certificate says, to
+//! the connection loop, generic over the stream type.
 
 pub(crate) mod ciphers;
 pub(crate) mod subject;
@@ -93,34 +93,70 @@ pub fn check(config: &crate::Config) -> Result<(), FileError> {
     Ok(())
 }
 
-/// Runs the transport's handshake on an accepted connection, then serves MQTT on it.
-pub(crate) async fn serve(
+/// Spawns the task that serves one accepted connection: the transport's handshakes, then MQTT.
+/// `guard` (the connection's place under `max_connections`, and what shutdown waits for) is
+/// dropped when the task ends. Plain MQTT, plain WebSocket and TLS each have a task of their own
+/// type, so a plain connection's future holds no room for a handshake or a wrapped stream.
+pub(crate) fn spawn<G: Send + 'static>(
     broker: Arc<Broker>,
     listener: Arc<Listener>,
     index: usize,
-    transport: &Transport,
+    transport: &Arc<Transport>,
+    stream: TcpStream,
+    peer: SocketAddr,
+    guard: G,
+) {
+    let identity = PeerIdentity::FromConnect;
+    match (transport.as_ref(), listener.protocol) {
+        (Transport::Tcp, ListenerProtocol::Mqtt) => {
+            tokio::spawn(async move {
+                crate::connection::serve(broker, listener, index, stream, peer, identity).await;
+                drop(guard);
+            });
+        }
+        (Transport::Tcp, ListenerProtocol::WebSockets) => {
+            tokio::spawn(async move {
+                serve_websocket(broker, listener, index, stream, peer, identity).await;
+                drop(guard);
+            });
+        }
+        (Transport::Tls(_), _) => {
+            let transport = transport.clone();
+            tokio::spawn(async move {
+                if let Transport::Tls(tls) = transport.as_ref() {
+                    serve_tls(broker, listener, index, tls, stream, peer).await;
+                }
+                drop(guard);
+            });
+        }
+    }
+}
+
+/// The TLS handshake, then MQTT or (on a `protocol websockets` listener) WebSocket inside it.
+async fn serve_tls(
+    broker: Arc<Broker>,
+    listener: Arc<Listener>,
+    index: usize,
+    tls: &TlsListener,
     stream: TcpStream,
     peer: SocketAddr,
 ) {
-    let tls = match transport {
-        Transport::Tcp => {
-            let identity = PeerIdentity::FromConnect;
-            return serve_protocol(broker, listener, index, stream, peer, identity).await;
-        }
-        Transport::Tls(tls) => tls,
-    };
     let timeout = broker.config().connect_timeout;
     match handshake(tls, stream, timeout).await {
-        Ok((stream, identity)) => {
-            serve_protocol(broker, listener, index, stream, peer, identity).await
-        }
+        Ok((stream, identity)) => match listener.protocol {
+            ListenerProtocol::Mqtt => {
+                crate::connection::serve(broker, listener, index, stream, peer, identity).await
+            }
+            ListenerProtocol::WebSockets => {
+                serve_websocket(broker, listener, index, stream, peer, identity).await
+            }
+        },
         Err(why) => info!("Client connection from {peer} failed: TLS handshake: {why}."),
     }
 }
 
-/// The listener's protocol over `stream` (TCP, or what TLS made of it): MQTT at once, or the
-/// WebSocket upgrade first.
-async fn serve_protocol<S>(
+/// The WebSocket upgrade on `stream` (TCP, or what TLS made of it), then MQTT inside it.
+async fn serve_websocket<S>(
     broker: Arc<Broker>,
     listener: Arc<Listener>,
     index: usize,
@@ -130,15 +166,8 @@ async fn serve_protocol<S>(
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    match listener.protocol {
-        ListenerProtocol::Mqtt => {
-            crate::connection::serve(broker, listener, index, stream, peer, identity).await;
-        }
-        ListenerProtocol::WebSockets => {
-            if let Some(upgraded) = websocket::upgrade(&broker, stream, peer).await {
-                crate::connection::serve(broker, listener, index, upgraded, peer, identity).await;
-            }
-        }
+    if let Some(upgraded) = websocket::upgrade(&broker, stream, peer).await {
+        crate::connection::serve(broker, listener, index, upgraded, peer, identity).await;
     }
 }
 
