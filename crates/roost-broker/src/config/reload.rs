@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use roost_proto::QoS;
 
-use super::{parse_file, Config, ConfigError, LogDest, LogTypes};
+use super::{parse_file, Config, ConfigError, ListenerProtocol, LogDest, LogTypes};
 
 /// A configuration read again.
 #[derive(Debug)]
@@ -107,6 +107,7 @@ pub fn reloadable_changes(old: &Config, new: &Config) -> Vec<String> {
         "upgrade_outgoing_qos" => upgrade_outgoing_qos;
         "sys_interval" => sys_interval;
         "set_tcp_nodelay" => set_tcp_nodelay;
+        "websockets_headers_size" => websockets_headers_size;
         "log_dest" => log.dest;
         "log_type" => log.types;
         "log_timestamp" => log.timestamp;
@@ -186,6 +187,7 @@ pub fn restart_needed(old: &Config, new: &Config) -> Vec<String> {
             "mount_point" => mount_point;
             "use_username_as_clientid" => use_username_as_clientid;
             "bind_interface" => bind_interface;
+            "protocol" => protocol;
         }
         if a.tls != b.tls {
             let _ = write!(
@@ -232,7 +234,17 @@ macro_rules! shown_by_display {
     )*};
 }
 
-shown_by_display!(bool, u8, u16, u32, u64, usize, String, LogTypes);
+shown_by_display!(
+    bool,
+    u8,
+    u16,
+    u32,
+    u64,
+    usize,
+    String,
+    LogTypes,
+    ListenerProtocol
+);
 
 impl Shown for PathBuf {
     fn shown(&self) -> String {

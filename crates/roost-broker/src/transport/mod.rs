@@ -1,16 +1,18 @@
-//! What stands between an accepted TCP connection and MQTT: nothing on a plain listener, a TLS
-//! handshake on a TLS one. The handshake runs in the connection's own task, bounded by the
-//! broker's connect timeout, so a client that never finishes it holds up no one else; a failure
-//! closes that connection with one log line.
+//! What stands between an accepted TCP connection and MQTT: TCP → [TLS] → [WebSocket] →
+//! [`crate::connection::serve`]. Nothing on a plain listener, a TLS handshake on a TLS one, then
+//! the HTTP upgrade on a `protocol websockets` one (see [`websocket`]). Each handshake runs in the
+//! connection's own task, bounded by the broker's connect timeout, so a client that never finishes
+//! it holds up no one else; a failure closes that connection with one log line naming the peer.
 //!
 //! A listener's [`Transport`] is built once at start (its files read, errors at their lines)
 //! and re-reads its files when the broker reloads; [`spawn`] starts a connection's task, which
-//! hands the stream that comes out of the handshake, with what the client certificate says, to
+//! hands the stream that comes out of the handshakes, with what the client certificate says, to
 //! the connection loop, generic over the stream type.
 
 pub(crate) mod ciphers;
 pub(crate) mod subject;
 pub(crate) mod tls;
+mod websocket;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -21,7 +23,7 @@ use tokio::net::TcpStream;
 use tracing::{info, warn};
 
 use crate::broker::Broker;
-use crate::config::{CertUsername, Listener};
+use crate::config::{CertUsername, Listener, ListenerProtocol};
 use crate::file_error::FileError;
 use tls::TlsListener;
 
@@ -91,10 +93,10 @@ pub fn check(config: &crate::Config) -> Result<(), FileError> {
     Ok(())
 }
 
-/// Spawns the task that serves one accepted connection: the transport's handshake, then MQTT.
+/// Spawns the task that serves one accepted connection: the transport's handshakes, then MQTT.
 /// `guard` (the connection's place under `max_connections`, and what shutdown waits for) is
-/// dropped when the task ends. Each transport has a task of its own type, so a plain
-/// connection's future holds no room for a TLS handshake or a TLS stream.
+/// dropped when the task ends. Plain MQTT, plain WebSocket and TLS each have a task of their own
+/// type, so a plain connection's future holds no room for a handshake or a wrapped stream.
 pub(crate) fn spawn<G: Send + 'static>(
     broker: Arc<Broker>,
     listener: Arc<Listener>,
@@ -104,15 +106,21 @@ pub(crate) fn spawn<G: Send + 'static>(
     peer: SocketAddr,
     guard: G,
 ) {
-    match transport.as_ref() {
-        Transport::Tcp => {
+    let identity = PeerIdentity::FromConnect;
+    match (transport.as_ref(), listener.protocol) {
+        (Transport::Tcp, ListenerProtocol::Mqtt) => {
             tokio::spawn(async move {
-                let identity = PeerIdentity::FromConnect;
                 crate::connection::serve(broker, listener, index, stream, peer, identity).await;
                 drop(guard);
             });
         }
-        Transport::Tls(_) => {
+        (Transport::Tcp, ListenerProtocol::WebSockets) => {
+            tokio::spawn(async move {
+                serve_websocket(broker, listener, index, stream, peer, identity).await;
+                drop(guard);
+            });
+        }
+        (Transport::Tls(_), _) => {
             let transport = transport.clone();
             tokio::spawn(async move {
                 if let Transport::Tls(tls) = transport.as_ref() {
@@ -124,6 +132,7 @@ pub(crate) fn spawn<G: Send + 'static>(
     }
 }
 
+/// The TLS handshake, then MQTT or (on a `protocol websockets` listener) WebSocket inside it.
 async fn serve_tls(
     broker: Arc<Broker>,
     listener: Arc<Listener>,
@@ -134,10 +143,31 @@ async fn serve_tls(
 ) {
     let timeout = broker.config().connect_timeout;
     match handshake(tls, stream, timeout).await {
-        Ok((stream, identity)) => {
-            crate::connection::serve(broker, listener, index, stream, peer, identity).await
-        }
+        Ok((stream, identity)) => match listener.protocol {
+            ListenerProtocol::Mqtt => {
+                crate::connection::serve(broker, listener, index, stream, peer, identity).await
+            }
+            ListenerProtocol::WebSockets => {
+                serve_websocket(broker, listener, index, stream, peer, identity).await
+            }
+        },
         Err(why) => info!("Client connection from {peer} failed: TLS handshake: {why}."),
+    }
+}
+
+/// The WebSocket upgrade on `stream` (TCP, or what TLS made of it), then MQTT inside it.
+async fn serve_websocket<S>(
+    broker: Arc<Broker>,
+    listener: Arc<Listener>,
+    index: usize,
+    stream: S,
+    peer: SocketAddr,
+    identity: PeerIdentity,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    if let Some(upgraded) = websocket::upgrade(&broker, stream, peer).await {
+        crate::connection::serve(broker, listener, index, upgraded, peer, identity).await;
     }
 }
 

@@ -193,7 +193,8 @@ pub fn lookup(word: &str) -> Option<&'static Directive> {
 /// Feature names the refusals give, one per piece of work still to do.
 pub(crate) mod feature {
     pub(crate) const PSK: &str = "PSK";
-    pub(crate) const WEBSOCKETS: &str = "WebSocket listeners";
+    pub(crate) const HTTP_FILES: &str = "serving files over HTTP";
+    pub(crate) const LIBWEBSOCKETS: &str = "libwebsockets settings";
     pub(crate) const PERSISTENCE: &str = "persistence";
     pub(crate) const BRIDGES: &str = "bridges";
     pub(crate) const PLUGINS: &str = "plugins";

@@ -1,7 +1,9 @@
-//! WebSocket listener options: known from Mosquitto, refused until Roost has WebSocket
-//! listeners configured from the file.
+//! WebSocket listener options beyond `protocol websockets` (see `listeners`): the HTTP header
+//! limit, and the options Mosquitto has that Roost refuses until it serves files over HTTP or
+//! has a setting they map to.
 
-use super::{not_yet, Directive};
+use super::values::number;
+use super::{directive, not_yet, Directive};
 
 pub(super) static TABLE: &[Directive] = &[
     not_yet! {
@@ -10,7 +12,7 @@ pub(super) static TABLE: &[Directive] = &[
         form: "DIRECTORY",
         default: "none",
         help: "Serve these files over HTTP on a WebSocket listener.",
-        feature: WEBSOCKETS,
+        feature: HTTP_FILES,
     },
     not_yet! {
         name: "websockets_log_level",
@@ -18,14 +20,15 @@ pub(super) static TABLE: &[Directive] = &[
         form: "BITMASK",
         default: "0",
         help: "libwebsockets log levels to log, with log_type websockets.",
-        feature: WEBSOCKETS,
+        feature: LIBWEBSOCKETS,
     },
-    not_yet! {
+    directive! {
         name: "websockets_headers_size",
         scope: Global,
         form: "BYTES",
-        default: "1024",
-        help: "Buffer size for the HTTP headers of WebSocket clients.",
-        feature: WEBSOCKETS,
+        default: "0: 8192 (Mosquitto's is 1024)",
+        help: "Largest HTTP request head (request line and headers) a WebSocket client may send.",
+        example: "4096",
+        apply: |s, v| s.config.websockets_headers_size = number(v)?,
     },
 ];
