@@ -6,7 +6,7 @@ import time
 import pytest
 
 import rawmqtt as R
-from harness import V5, V311, VERSION_IDS, props, unique_id, unique_topic
+from harness import V5, V311, VERSION_IDS, props, unique_id, unique_topic, wait_until
 
 # ---------------------------------------------------------------- client identifiers
 
@@ -266,6 +266,11 @@ def test_v5_disconnect_can_set_session_expiry_to_zero(broker, client):
     c, _ = _v5_session(client, b, cid, expiry=60)
     c.subscribe(unique_topic(), qos=1)
     c.disconnect(reason_code=0, properties=props("DISCONNECT", SessionExpiryInterval=0))
+    # Reconnecting at once can race the DISCONNECT: a takeover may reach the old connection
+    # before its DISCONNECT is read. Wait until the broker has read it, as a client would
+    # that reconnects later.
+    wait_until(lambda: f"Client {cid} disconnected." in b.log_text(), 5,
+               message="the broker to log the DISCONNECT")
     _, r = _v5_session(client, b, cid, expiry=60)
     assert not r.session_present
 
