@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use crate::client_props::CommandProperties;
 use crate::client_trace::debug_hook;
+use crate::transport_args::{self, Plan, TransportArgs, TLS_PORT};
 use bytes::Bytes;
 use clap::{ArgAction, Args};
 use roost_client::{
@@ -23,9 +24,9 @@ pub(crate) struct ClientArgs {
     /// MQTT host to connect to.
     #[arg(short = 'h', long = "host", default_value = "localhost")]
     pub(crate) host: String,
-    /// Network port to connect to.
-    #[arg(short = 'p', long = "port", default_value_t = 1883)]
-    pub(crate) port: u16,
+    /// Network port to connect to (default: 1883, or 8883 with TLS).
+    #[arg(short = 'p', long = "port")]
+    pub(crate) port: Option<u16>,
     /// Id to use for this client (default: empty, so the broker assigns one; `mosq-...` for 3.1).
     #[arg(short = 'i', long = "id")]
     pub(crate) id: Option<String>,
@@ -48,7 +49,8 @@ pub(crate) struct ClientArgs {
     /// or mqttv5 when -D is given.
     #[arg(short = 'V', long = "protocol-version")]
     pub(crate) protocol: Option<String>,
-    /// Broker, user, password and topic as a URL: mqtt://[username[:password]@]host[:port]/topic.
+    /// Broker, user, password and topic as a URL: mqtt://[username[:password]@]host[:port]/topic,
+    /// or mqtts://... for TLS (port 8883, the system's CA certificates and --cafile's).
     #[arg(short = 'L', long = "url", value_name = "URL")]
     pub(crate) url: Option<String>,
     /// Bind the outgoing socket to this host or address.
@@ -98,6 +100,8 @@ pub(crate) struct ClientArgs {
     /// Accepted for compatibility: Nagle's algorithm is always off.
     #[arg(long = "nodelay")]
     pub(crate) nodelay: bool,
+    #[command(flatten)]
+    pub(crate) transport: TransportArgs,
     /// Print help.
     #[arg(long = "help", action = ArgAction::Help)]
     pub(crate) help: Option<bool>,
@@ -107,9 +111,19 @@ pub(crate) struct ClientArgs {
 #[derive(Debug)]
 pub(crate) struct UsageError(pub(crate) String);
 
+/// The scheme of a `-L` URL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Scheme {
+    /// `mqtt://`: plain TCP, port 1883.
+    Mqtt,
+    /// `mqtts://`: TLS, port 8883.
+    Mqtts,
+}
+
 /// What `-L mqtt://[username[:password]@]host[:port]/topic` says.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Url {
+    pub(crate) scheme: Scheme,
     pub(crate) host: String,
     pub(crate) port: u16,
     pub(crate) username: Option<String>,
@@ -118,14 +132,15 @@ pub(crate) struct Url {
 }
 
 impl Url {
-    /// Parses a `-L` URL as `mosquitto_pub` does (no TLS, so `mqtts://` is refused).
+    /// Parses a `-L` URL as `mosquitto_pub` does.
     pub(crate) fn parse(url: &str) -> Result<Url, UsageError> {
         let scheme_end = url.find("://").map_or(0, |at| at + 3);
-        let rest = match url[..scheme_end].to_ascii_lowercase().as_str() {
-            "mqtt://" => &url[scheme_end..],
-            "mqtts://" => return Err(usage("TLS support not available.")),
+        let (scheme, default_port) = match url[..scheme_end].to_ascii_lowercase().as_str() {
+            "mqtt://" => (Scheme::Mqtt, 1883),
+            "mqtts://" => (Scheme::Mqtts, TLS_PORT),
             _ => return Err(usage("unsupported URL scheme.")),
         };
+        let rest = &url[scheme_end..];
         let Some((authority, topic)) = rest.split_once('/') else {
             return Err(usage(
                 "Invalid URL for -L argument specified - topic missing.",
@@ -145,9 +160,10 @@ impl Url {
         let (host, port) = match address.split_once(':') {
             // `atoi`: what is not a number is port 0, which fails to connect as in Mosquitto.
             Some((host, port)) => (host, port.parse().unwrap_or(0)),
-            None => (address, 1883),
+            None => (address, default_port),
         };
         Ok(Url {
+            scheme,
             host: host.to_owned(),
             port,
             username,
@@ -173,6 +189,40 @@ impl ClientArgs {
     /// The `-L` URL, if given.
     pub(crate) fn url(&self) -> Result<Option<Url>, UsageError> {
         self.url.as_deref().map(Url::parse).transpose()
+    }
+
+    /// The transport the flags ask for, checked; no file is read. TLS is on when a TLS flag
+    /// asks for it, the URL says `mqtts://` (which trusts the system's CAs too, as in
+    /// `mosquitto_pub`) or the port given is 8883.
+    pub(crate) fn transport_plan(&self) -> Result<Plan, UsageError> {
+        let url = self.url()?;
+        let secure_url = url.as_ref().is_some_and(|u| u.scheme == Scheme::Mqtts);
+        let port = url.map(|u| u.port).or(self.port);
+        self.transport
+            .plan(secure_url || port == Some(TLS_PORT), secure_url)
+    }
+
+    /// Loads the TLS files of the flags into `options`, reporting a failure as `mosquitto_pub`
+    /// does (unless `--quiet`) with exit code 1.
+    pub(crate) fn load_transport(&self, options: &mut ClientOptions) -> Result<(), ExitCode> {
+        let plan = self.transport_plan().map_err(|error| {
+            if !self.quiet {
+                eprintln!("Error: {}", error.0);
+            }
+            ExitCode::FAILURE
+        })?;
+        match transport_args::load(&plan) {
+            Ok(transport) => {
+                options.transport = transport;
+                Ok(())
+            }
+            Err(error) => {
+                if !self.quiet {
+                    eprintln!("Error: {}", without_os_error(&error.to_string()));
+                }
+                Err(ExitCode::FAILURE)
+            }
+        }
     }
 
     /// The `-D` properties, checked.
@@ -216,7 +266,9 @@ impl ClientArgs {
                 "You must provide a client id if you are using an infinite session expiry interval.",
             ));
         }
+        let plan = self.transport_plan()?;
         let url = self.url()?;
+        let default_port = if plan.is_tls() { TLS_PORT } else { 1883 };
         let (host, port, username, password) = match url {
             Some(url) => (
                 url.host,
@@ -226,7 +278,7 @@ impl ClientArgs {
             ),
             None => (
                 self.host.clone(),
-                self.port,
+                self.port.unwrap_or(default_port),
                 self.username.clone(),
                 self.password.clone(),
             ),
@@ -485,24 +537,55 @@ pub(crate) async fn connect(
                 eprintln!("Error: {}", error_text(&error));
             }
             Err(ConnectFailed {
-                code: ExitCode::FAILURE,
+                code: ExitCode::from(io_exit_code(&error)),
                 refused: false,
             })
         }
     }
 }
 
+/// libmosquitto's error code for a connection that failed before CONNACK: `MOSQ_ERR_TLS` (8)
+/// when the broker's certificate was refused, `MOSQ_ERR_CONN_LOST` (7) when the broker ended the
+/// TLS session (as it does when it wants a client certificate: `mosquitto_pub` then says "The
+/// connection was lost."), and 1 for the rest, as `mosquitto_pub` exits.
+fn io_exit_code(error: &ClientError) -> u8 {
+    const MOSQ_ERR_CONN_LOST: u8 = 7;
+    const MOSQ_ERR_TLS: u8 = 8;
+    match error {
+        ClientError::Tls { .. } if error.is_tls_alert_from_broker() => MOSQ_ERR_CONN_LOST,
+        ClientError::Tls { .. } | ClientError::TlsIo { .. } => MOSQ_ERR_TLS,
+        _ => 1,
+    }
+}
+
 /// An error as a sentence, without Rust's `(os error N)` suffix, so a refused TCP connection reads
 /// `Connection refused` as in Mosquitto's tools.
 pub(crate) fn error_text(error: &ClientError) -> String {
-    let text = error.to_string();
-    let text = match text.find(" (os error ") {
-        Some(at) => text[..at].to_owned(),
-        None => text,
-    };
+    let text = without_os_error(&error.to_string());
     text.strip_prefix("failed to lookup address information: ")
         .map(str::to_owned)
         .unwrap_or(text)
+}
+
+/// `text` without the ` (os error N)` Rust adds to system errors, wherever it stands.
+pub(crate) fn without_os_error(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(" (os error ") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + " (os error ".len()..];
+        match after.find(')') {
+            Some(close) if after[..close].chars().all(|c| c.is_ascii_digit()) => {
+                rest = &after[close + 1..];
+            }
+            _ => {
+                out.push_str(" (os error ");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Waits for SIGINT or SIGTERM.
@@ -619,6 +702,7 @@ mod tests {
         assert_eq!(
             url,
             Url {
+                scheme: Scheme::Mqtt,
                 host: "broker.example".into(),
                 port: 1884,
                 username: Some("user".into()),
@@ -630,7 +714,6 @@ mod tests {
         assert_eq!((url.port, url.username), (1883, None));
         for (bad, message) in [
             ("http://h/t", "unsupported URL scheme."),
-            ("mqtts://h/t", "TLS support not available."),
             (
                 "mqtt://h",
                 "Invalid URL for -L argument specified - topic missing.",
@@ -642,11 +725,48 @@ mod tests {
                 "{bad}"
             );
         }
+        let url = Url::parse("mqtts://h/t").expect("valid");
+        assert_eq!((url.scheme, url.port), (Scheme::Mqtts, 8883));
         let options = parse(&["-L", "mqtt://u:p@127.0.0.2:1999/x"])
             .options()
             .expect("valid");
         assert_eq!((options.host.as_str(), options.port), ("127.0.0.2", 1999));
         assert_eq!(options.username.as_deref(), Some("u"));
+    }
+
+    #[test]
+    fn tls_moves_the_default_port_to_8883_as_in_mosquitto_pub() {
+        let tls = |argv: &[&str]| {
+            let args = parse(argv);
+            let port = args.options().expect("valid").port;
+            (args.transport_plan().expect("valid").is_tls(), port)
+        };
+        assert_eq!(tls(&[]), (false, 1883));
+        assert_eq!(tls(&["--cafile", "ca.crt"]), (true, 8883));
+        assert_eq!(tls(&["--cafile", "ca.crt", "-p", "1884"]), (true, 1884));
+        assert_eq!(tls(&["--tls-use-os-certs"]), (true, 8883));
+        // Port 8883 alone means TLS with the system's CAs, in mosquitto_pub too.
+        assert_eq!(tls(&["-p", "8883"]), (true, 8883));
+        assert_eq!(tls(&["-L", "mqtts://h/t"]), (true, 8883));
+        assert_eq!(tls(&["-L", "mqtts://h:1999/t"]), (true, 1999));
+        assert_eq!(
+            tls(&["-L", "mqtt://h/t", "--cafile", "ca.crt"]),
+            (true, 1883)
+        );
+        let Ok(Plan::Tls(options)) =
+            parse(&["-L", "mqtts://h/t", "--cafile", "ca.crt"]).transport_plan()
+        else {
+            panic!("TLS");
+        };
+        assert!(
+            options.use_system_roots,
+            "mqtts:// trusts the system's CAs as well"
+        );
+        let error = parse(&["--cert", "c.crt"]).options().expect_err("no key");
+        assert_eq!(
+            error.0,
+            "Both certfile and keyfile must be provided if one of them is set."
+        );
     }
 
     #[test]
@@ -728,5 +848,9 @@ mod tests {
         let raw = std::io::Error::from_raw_os_error(111);
         assert_eq!(error_text(&ClientError::Io(raw)), "Connection refused");
         assert!(!error_text(&ClientError::Io(refused)).contains("os error"));
+        assert_eq!(
+            without_os_error("cannot read \"a\": No such file (os error 2). More (os error x)"),
+            "cannot read \"a\": No such file. More (os error x)"
+        );
     }
 }

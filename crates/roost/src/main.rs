@@ -12,6 +12,7 @@ mod sub_cmd;
 mod sub_format;
 mod sub_json;
 mod sub_time;
+mod transport_args;
 
 use std::process::ExitCode;
 

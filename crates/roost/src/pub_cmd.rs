@@ -129,10 +129,13 @@ pub(crate) fn run(args: &PubArgs) -> anyhow::Result<ExitCode> {
         let properties = args.client.command_properties()?;
         Ok((source, topic, qos, options, properties))
     })();
-    let (source, topic, qos, options, properties) = match checked {
+    let (source, topic, qos, mut options, properties) = match checked {
         Ok(checked) => checked,
         Err(error) => return Ok(report_usage("pub", &error, args.client.quiet)),
     };
+    if let Err(code) = args.client.load_transport(&mut options) {
+        return Ok(code);
+    }
     let runtime = client_args::runtime()?;
     runtime.block_on(async {
         let payload = match source {

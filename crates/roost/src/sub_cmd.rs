@@ -197,10 +197,13 @@ pub(crate) fn run(args: &SubArgs) -> anyhow::Result<ExitCode> {
             output: args.output()?,
         })
     });
-    let plan = match checked {
+    let mut plan = match checked {
         Ok(plan) => plan,
         Err(error) => return Ok(report_usage("sub", &error, args.client.quiet)),
     };
+    if let Err(code) = args.client.load_transport(&mut plan.options) {
+        return Ok(code);
+    }
     let runtime = client_args::runtime()?;
     // Like `mosquitto_sub`, the -W clock starts before connecting.
     let deadline = args
