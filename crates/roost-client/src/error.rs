@@ -8,6 +8,7 @@
 use std::io;
 
 use roost_proto::{DecodeError, PacketType, QoS, ReasonCode};
+use roost_ws::tokio_tungstenite::tungstenite::Error as WsError;
 use thiserror::Error;
 
 use crate::reason_text::{reason_name, v3_connack_text};
@@ -39,6 +40,15 @@ pub enum ClientError {
         address: String,
         /// What the system said.
         source: io::Error,
+    },
+    /// The WebSocket upgrade failed: the broker answered without upgrading (an HTTP error, or
+    /// no `mqtt` subprotocol), or the connection failed during it.
+    #[error("WebSocket handshake with {url} failed: {source}")]
+    WebSocket {
+        /// The URL asked for (`ws://host:port/path`).
+        url: String,
+        /// What tungstenite said (boxed: it is large).
+        source: Box<WsError>,
     },
     /// The TCP connection or the CONNACK did not arrive within the connect timeout.
     #[error("timed out connecting to the broker")]

@@ -9,8 +9,9 @@
 //! aliases, pings on keep-alive and respects the broker's Receive Maximum, Maximum QoS, Retain
 //! Available and Maximum Packet Size.
 //!
-//! [`ClientOptions::transport`] says how the bytes travel: plain TCP, or TLS ([`TlsConfig`],
-//! loaded once from [`TlsOptions`] and shared by every connection that uses it).
+//! [`ClientOptions::transport`] says how the bytes travel: plain TCP, TLS ([`TlsConfig`], loaded
+//! once from [`TlsOptions`] and shared by every connection that uses it), MQTT over WebSocket, or
+//! WebSocket over TLS.
 //!
 //! It does not reconnect or persist sessions; when the connection ends, `Incoming` ends and
 //! pending requests fail with [`ClientError::Disconnected`].
@@ -46,6 +47,7 @@ mod reason_text;
 mod session;
 mod tls;
 mod transport;
+mod websocket;
 
 pub use client::{Client, PendingPublish};
 pub use connect::run_session;
@@ -57,6 +59,7 @@ pub use reason_text::{connack_exit_code, connack_text, reason_name, v3_connack_t
 pub use session::Connected;
 pub use tls::{TlsConfig, TlsConfigError, TlsFile, TlsOptions, TlsVersion};
 pub use transport::Transport;
+pub use websocket::DEFAULT_WEBSOCKET_PATH;
 
 pub use roost_proto::{
     Disconnect, Packet, Properties, ProtocolVersion, QoS, ReasonCode, RetainHandling, SubAck,

@@ -39,7 +39,7 @@ pub struct ClientOptions {
     pub host: String,
     /// TCP port of the broker.
     pub port: u16,
-    /// How the bytes travel: TCP (the default) or TLS.
+    /// How the bytes travel: TCP (the default), TLS, WebSocket or WebSocket over TLS.
     pub transport: Transport,
     /// Client identifier; empty asks the broker to assign one (MQTT 3.1.1 and 5).
     pub client_id: String,
@@ -71,7 +71,8 @@ pub struct ClientOptions {
     pub request_response_information: Option<u8>,
     /// Local address to bind the socket to before connecting (`mosquitto_sub -A`).
     pub bind_address: Option<String>,
-    /// How long to wait for the TCP connection, then the TLS handshake, then CONNACK, each.
+    /// How long to wait for the TCP connection, then the TLS handshake, then the WebSocket
+    /// upgrade, then CONNACK, each.
     pub connect_timeout: Duration,
     /// Most QoS 1/2 publishes the client keeps in flight (`mosquitto_pub -M`). In MQTT 5 the
     /// window is the smaller of this and the broker's Receive Maximum. Before MQTT 5 the broker

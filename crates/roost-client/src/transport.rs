@@ -1,17 +1,23 @@
-//! [`Transport`]: how the bytes of an MQTT connection travel — plain TCP or TLS over TCP — and
-//! opening that stream before the MQTT handshake.
+//! [`Transport`]: how the bytes of an MQTT connection travel — plain TCP, TLS, WebSocket, or
+//! WebSocket over TLS — and opening that stream before the MQTT handshake.
 //!
 //! Every transport starts with a TCP connection (with `TCP_NODELAY`, as small MQTT packets must
 //! not wait for Nagle, and from `bind_address` when one is given); TLS then runs its handshake
-//! over it. The stream that results is handed to [`crate::run_session`], which works over any
-//! byte stream. TLS failures, during the handshake or when the broker ends the session before
+//! over it, and WebSocket its upgrade over TCP or TLS ([`crate::websocket`]). Each step is bounded
+//! by the connect timeout. The stream that results is handed to [`crate::run_session`], which
+//! works over any byte stream. TLS failures, during the handshake or when the broker ends the session before
 //! CONNACK, become [`ClientError::Tls`] naming the broker's address; the connection failing
-//! otherwise during the handshake is [`ClientError::TlsIo`].
+//! otherwise during the handshake is [`ClientError::TlsIo`], and a failed upgrade
+//! [`ClientError::WebSocket`] naming the URL.
 
 use std::net::SocketAddr;
 
+use roost_ws::tokio_tungstenite::tungstenite::Error as WsError;
+use roost_ws::WsByteStream;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{lookup_host, TcpSocket, TcpStream};
 use tokio::time::timeout;
+use tokio_rustls::client::TlsStream;
 
 use crate::client::Client;
 use crate::connect::run_session;
@@ -20,6 +26,7 @@ use crate::incoming::Incoming;
 use crate::options::ClientOptions;
 use crate::session::Connected;
 use crate::tls::TlsConfig;
+use crate::websocket;
 
 /// How the client reaches the broker.
 #[derive(Clone, Debug, Default)]
@@ -29,12 +36,32 @@ pub enum Transport {
     Tcp,
     /// MQTT over TLS over TCP (port 8883 by convention).
     Tls(TlsConfig),
+    /// MQTT over WebSocket (`ws://host:port/path`) over TCP.
+    WebSocket {
+        /// The URL path of the upgrade request, such as [`crate::DEFAULT_WEBSOCKET_PATH`].
+        path: String,
+    },
+    /// MQTT over WebSocket over TLS (`wss://host:port/path`).
+    SecureWebSocket {
+        /// The TLS settings.
+        tls: TlsConfig,
+        /// The URL path of the upgrade request.
+        path: String,
+    },
 }
 
 impl Transport {
     /// True when the bytes are encrypted.
     pub fn is_tls(&self) -> bool {
-        matches!(self, Transport::Tls(_))
+        matches!(self, Transport::Tls(_) | Transport::SecureWebSocket { .. })
+    }
+
+    /// True when MQTT travels in WebSocket messages.
+    pub fn is_websocket(&self) -> bool {
+        matches!(
+            self,
+            Transport::WebSocket { .. } | Transport::SecureWebSocket { .. }
+        )
     }
 }
 
@@ -46,25 +73,78 @@ pub(crate) async fn connect(
         .await
         .map_err(|_| ClientError::ConnectTimeout)??;
     tcp.set_nodelay(true)?;
+    let address = address(&options);
     match options.transport.clone() {
         Transport::Tcp => run_session(tcp, options).await,
         Transport::Tls(tls) => {
-            let address = address(&options);
-            let stream = timeout(options.connect_timeout, tls.connect(&options.host, tcp))
+            let stream = tls_handshake(&tls, tcp, &options, &address).await?;
+            run_session(stream, options)
                 .await
-                .map_err(|_| ClientError::ConnectTimeout)?
-                .map_err(|e| match tls_error(ClientError::Io(e), &address) {
-                    ClientError::Io(source) => ClientError::TlsIo {
-                        address: address.clone(),
-                        source,
-                    },
-                    other => other,
-                })?;
+                .map_err(|e| tls_error(e, &address))
+        }
+        Transport::WebSocket { path } => {
+            let url = websocket::url(false, &options.host, options.port, &path);
+            let stream = ws_handshake(tcp, &url, &options, &address).await?;
+            run_session(stream, options).await
+        }
+        Transport::SecureWebSocket { tls, path } => {
+            let url = websocket::url(true, &options.host, options.port, &path);
+            let stream = tls_handshake(&tls, tcp, &options, &address).await?;
+            let stream = ws_handshake(stream, &url, &options, &address).await?;
             run_session(stream, options)
                 .await
                 .map_err(|e| tls_error(e, &address))
         }
     }
+}
+
+/// The TLS handshake over `tcp`, within the connect timeout.
+async fn tls_handshake(
+    tls: &TlsConfig,
+    tcp: TcpStream,
+    options: &ClientOptions,
+    address: &str,
+) -> Result<TlsStream<TcpStream>, ClientError> {
+    timeout(options.connect_timeout, tls.connect(&options.host, tcp))
+        .await
+        .map_err(|_| ClientError::ConnectTimeout)?
+        .map_err(|e| match tls_error(ClientError::Io(e), address) {
+            ClientError::Io(source) => ClientError::TlsIo {
+                address: address.to_owned(),
+                source,
+            },
+            other => other,
+        })
+}
+
+/// The WebSocket upgrade for `url` over `stream`, within the connect timeout. A TLS error met
+/// on the way (a broker that wants a client certificate says so at its first read) is a
+/// [`ClientError::Tls`].
+async fn ws_handshake<S>(
+    stream: S,
+    url: &str,
+    options: &ClientOptions,
+    address: &str,
+) -> Result<WsByteStream<S>, ClientError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let upgraded = timeout(options.connect_timeout, websocket::upgrade(stream, url))
+        .await
+        .map_err(|_| ClientError::ConnectTimeout)?;
+    upgraded.map_err(|error| match error {
+        WsError::Io(io) => match tls_error(ClientError::Io(io), address) {
+            ClientError::Io(io) => ClientError::WebSocket {
+                url: url.to_owned(),
+                source: Box::new(WsError::Io(io)),
+            },
+            tls => tls,
+        },
+        other => ClientError::WebSocket {
+            url: url.to_owned(),
+            source: Box::new(other),
+        },
+    })
 }
 
 /// `host:port` of the broker, as errors name it.
