@@ -15,7 +15,7 @@ use bytes::Bytes;
 use clap::{ArgAction, Args};
 use roost_client::{
     connack_exit_code, connack_text, Client, ClientError, ClientOptions, Connected, Incoming,
-    Properties, ProtocolVersion, QoS, Will,
+    Properties, ProtocolVersion, QoS, Will, DEFAULT_WEBSOCKET_PATH,
 };
 
 /// The connection flags common to `roost pub` and `roost sub`.
@@ -50,7 +50,9 @@ pub(crate) struct ClientArgs {
     #[arg(short = 'V', long = "protocol-version")]
     pub(crate) protocol: Option<String>,
     /// Broker, user, password and topic as a URL: mqtt://[username[:password]@]host[:port]/topic,
-    /// or mqtts://... for TLS (port 8883, the system's CA certificates and --cafile's).
+    /// or mqtts://... for TLS (port 8883, the system's CA certificates and --cafile's); or a
+    /// WebSocket URL ws[s]://[username[:password]@]host[:port][/path] (port 80 or 443, path
+    /// /mqtt) with the topic from -t.
     #[arg(short = 'L', long = "url", value_name = "URL")]
     pub(crate) url: Option<String>,
     /// Bind the outgoing socket to this host or address.
@@ -118,9 +120,26 @@ pub(crate) enum Scheme {
     Mqtt,
     /// `mqtts://`: TLS, port 8883.
     Mqtts,
+    /// `ws://`: MQTT over WebSocket, port 80.
+    Ws,
+    /// `wss://`: MQTT over WebSocket over TLS, port 443.
+    Wss,
 }
 
-/// What `-L mqtt://[username[:password]@]host[:port]/topic` says.
+impl Scheme {
+    fn is_tls(self) -> bool {
+        matches!(self, Scheme::Mqtts | Scheme::Wss)
+    }
+
+    fn is_websocket(self) -> bool {
+        matches!(self, Scheme::Ws | Scheme::Wss)
+    }
+}
+
+/// What `-L` says: `mqtt[s]://[username[:password]@]host[:port]/topic`, as in `mosquitto_pub`,
+/// or `ws[s]://[username[:password]@]host[:port][/path]`, where the path is the WebSocket one
+/// (`/mqtt` when none is given) and the topic comes from `-t`, as a broker URL reads in paho
+/// and MQTT.js.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Url {
     pub(crate) scheme: Scheme,
@@ -128,23 +147,33 @@ pub(crate) struct Url {
     pub(crate) port: u16,
     pub(crate) username: Option<String>,
     pub(crate) password: Option<String>,
-    pub(crate) topic: String,
+    /// The topic of an `mqtt://` or `mqtts://` URL.
+    pub(crate) topic: Option<String>,
+    /// The path of a `ws://` or `wss://` URL.
+    pub(crate) path: Option<String>,
 }
 
 impl Url {
-    /// Parses a `-L` URL as `mosquitto_pub` does.
+    /// Parses a `-L` URL as `mosquitto_pub` does, and the WebSocket schemes.
     pub(crate) fn parse(url: &str) -> Result<Url, UsageError> {
         let scheme_end = url.find("://").map_or(0, |at| at + 3);
         let (scheme, default_port) = match url[..scheme_end].to_ascii_lowercase().as_str() {
             "mqtt://" => (Scheme::Mqtt, 1883),
             "mqtts://" => (Scheme::Mqtts, TLS_PORT),
+            "ws://" => (Scheme::Ws, 80),
+            "wss://" => (Scheme::Wss, 443),
             _ => return Err(usage("unsupported URL scheme.")),
         };
         let rest = &url[scheme_end..];
-        let Some((authority, topic)) = rest.split_once('/') else {
-            return Err(usage(
-                "Invalid URL for -L argument specified - topic missing.",
-            ));
+        let (authority, topic, path) = match (rest.split_once('/'), scheme.is_websocket()) {
+            (Some((authority, path)), true) => (authority, None, Some(format!("/{path}"))),
+            (None, true) => (rest, None, Some(DEFAULT_WEBSOCKET_PATH.to_owned())),
+            (Some((authority, topic)), false) => (authority, Some(topic.to_owned()), None),
+            (None, false) => {
+                return Err(usage(
+                    "Invalid URL for -L argument specified - topic missing.",
+                ))
+            }
         };
         let (credentials, address) = match authority.split_once('@') {
             Some((credentials, address)) => (Some(credentials), address),
@@ -168,7 +197,8 @@ impl Url {
             port,
             username,
             password,
-            topic: topic.to_owned(),
+            topic,
+            path,
         })
     }
 }
@@ -192,14 +222,17 @@ impl ClientArgs {
     }
 
     /// The transport the flags ask for, checked; no file is read. TLS is on when a TLS flag
-    /// asks for it, the URL says `mqtts://` (which trusts the system's CAs too, as in
-    /// `mosquitto_pub`) or the port given is 8883.
+    /// asks for it, the URL says `mqtts://` or `wss://` (which trust the system's CAs too, as
+    /// `mqtts://` does in `mosquitto_pub`) or the port given is 8883 (without WebSocket);
+    /// WebSocket when `--ws` or `--ws-path` is given or the URL says `ws://` or `wss://`.
     pub(crate) fn transport_plan(&self) -> Result<Plan, UsageError> {
         let url = self.url()?;
-        let secure_url = url.as_ref().is_some_and(|u| u.scheme == Scheme::Mqtts);
+        let secure_url = url.as_ref().is_some_and(|u| u.scheme.is_tls());
+        let url_path = url.as_ref().and_then(|u| u.path.clone());
+        let websocket = url_path.is_some() || self.transport.asks_for_websocket();
         let port = url.map(|u| u.port).or(self.port);
-        self.transport
-            .plan(secure_url || port == Some(TLS_PORT), secure_url)
+        let tls = secure_url || (!websocket && port == Some(TLS_PORT));
+        self.transport.plan(tls, secure_url, url_path)
     }
 
     /// Loads the TLS files of the flags into `options`, reporting a failure as `mosquitto_pub`
@@ -268,7 +301,7 @@ impl ClientArgs {
         }
         let plan = self.transport_plan()?;
         let url = self.url()?;
-        let default_port = if plan.is_tls() { TLS_PORT } else { 1883 };
+        let default_port = plan.default_port();
         let (host, port, username, password) = match url {
             Some(url) => (
                 url.host,
@@ -707,7 +740,8 @@ mod tests {
                 port: 1884,
                 username: Some("user".into()),
                 password: Some("pa:ss".into()),
-                topic: "a/b".into(),
+                topic: Some("a/b".into()),
+                path: None,
             }
         );
         let url = Url::parse("MQTT://host/t").expect("valid");
@@ -727,6 +761,13 @@ mod tests {
         }
         let url = Url::parse("mqtts://h/t").expect("valid");
         assert_eq!((url.scheme, url.port), (Scheme::Mqtts, 8883));
+        let url = Url::parse("ws://u:p@h:8083/mqtt").expect("valid");
+        assert_eq!((url.scheme, url.port), (Scheme::Ws, 8083));
+        assert_eq!((url.topic, url.path.as_deref()), (None, Some("/mqtt")));
+        assert_eq!(url.username.as_deref(), Some("u"));
+        let url = Url::parse("WSS://h").expect("valid");
+        assert_eq!((url.scheme, url.port), (Scheme::Wss, 443));
+        assert_eq!(url.path.as_deref(), Some("/mqtt"), "the default path");
         let options = parse(&["-L", "mqtt://u:p@127.0.0.2:1999/x"])
             .options()
             .expect("valid");
@@ -762,6 +803,19 @@ mod tests {
             options.use_system_roots,
             "mqtts:// trusts the system's CAs as well"
         );
+        assert_eq!(tls(&["-L", "wss://h/mqtt"]), (true, 443));
+        assert_eq!(
+            tls(&["-L", "ws://h:8883/mqtt"]),
+            (false, 8883),
+            "8883 means TLS only without WebSocket"
+        );
+        assert_eq!(tls(&["--ws", "-p", "8883"]), (false, 8883));
+        assert_eq!(tls(&["--ws"]), (false, 8083));
+        assert_eq!(tls(&["--ws", "--cafile", "ca.crt"]), (true, 8084));
+        let Ok(Plan::Ws(path)) = parse(&["-L", "ws://h/ws/path"]).transport_plan() else {
+            panic!("WebSocket");
+        };
+        assert_eq!(path, "/ws/path");
         let error = parse(&["--cert", "c.crt"]).options().expect_err("no key");
         assert_eq!(
             error.0,

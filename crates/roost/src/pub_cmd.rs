@@ -96,7 +96,7 @@ impl PubArgs {
 
     /// `-t`, or the topic of `-L`.
     fn topic(&self) -> Result<String, UsageError> {
-        let url_topic = self.client.url()?.map(|url| url.topic);
+        let url_topic = self.client.url()?.and_then(|url| url.topic);
         let Some(topic) = self.topic.clone().or(url_topic) else {
             return Err(usage("Both topic and message must be supplied."));
         };

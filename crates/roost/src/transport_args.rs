@@ -1,6 +1,10 @@
 //! The transport flags `roost pub`, `roost sub` and `roost bench` share: Mosquitto's TLS flags
-//! (`--cafile --capath --cert --key --insecure --tls-version --tls-alpn --tls-use-os-certs`)
-//! and Roost's `--tls`, defined once here, and turning them into a [`Transport`].
+//! (`--cafile --capath --cert --key --insecure --tls-version --tls-alpn --tls-use-os-certs`),
+//! Roost's `--tls`, and `--ws` / `--ws-path` for MQTT over WebSocket (Mosquitto's tools have
+//! none), defined once here, and turning them into a [`Transport`].
+//!
+//! Default ports: 1883 for TCP, 8883 for TLS, and for WebSocket 8083 (8084 over TLS), where Roost's
+//! embedded WebSocket listener and EMQX's are.
 //!
 //! TLS is on when a CA file or directory, a client certificate, `--tls-use-os-certs` or `--tls`
 //! is given, when a URL says `mqtts://`, or when the port is 8883 — as `mosquitto_pub` does,
@@ -12,14 +16,22 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use roost_client::{TlsConfig, TlsConfigError, TlsOptions, TlsVersion, Transport};
+use roost_client::{
+    TlsConfig, TlsConfigError, TlsOptions, TlsVersion, Transport, DEFAULT_WEBSOCKET_PATH,
+};
 
 use crate::client_args::{usage, UsageError};
 
+/// The port of MQTT over TCP.
+pub(crate) const TCP_PORT: u16 = 1883;
 /// The port of MQTT over TLS, which also turns TLS on when given (as in `mosquitto_pub`).
 pub(crate) const TLS_PORT: u16 = 8883;
+/// The port of MQTT over WebSocket.
+pub(crate) const WS_PORT: u16 = 8083;
+/// The port of MQTT over WebSocket over TLS.
+pub(crate) const WSS_PORT: u16 = 8084;
 
-/// TLS flags.
+/// TLS and WebSocket flags.
 #[derive(Debug, Default, Args)]
 pub(crate) struct TransportArgs {
     /// PEM file of CA certificates the broker's certificate must chain to; turns TLS on (and
@@ -52,6 +64,12 @@ pub(crate) struct TransportArgs {
     /// Use TLS (with the system's CA certificates unless --cafile or --capath is given).
     #[arg(long = "tls")]
     pub(crate) tls: bool,
+    /// Speak MQTT over WebSocket (default port 8083, or 8084 with TLS).
+    #[arg(long = "ws")]
+    pub(crate) ws: bool,
+    /// URL path of the WebSocket upgrade (default /mqtt); implies --ws.
+    #[arg(long = "ws-path", value_name = "PATH")]
+    pub(crate) ws_path: Option<String>,
 }
 
 /// What the flags ask for, checked but with no file read yet.
@@ -61,12 +79,27 @@ pub(crate) enum Plan {
     Tcp,
     /// TLS with these options.
     Tls(TlsOptions),
+    /// MQTT over WebSocket at this path.
+    Ws(String),
+    /// MQTT over WebSocket over TLS.
+    Wss(TlsOptions, String),
 }
 
 impl Plan {
-    /// True when the plan is TLS.
+    /// True when the plan is TLS, with or without WebSocket.
+    #[cfg(test)]
     pub(crate) fn is_tls(&self) -> bool {
-        matches!(self, Plan::Tls(_))
+        matches!(self, Plan::Tls(_) | Plan::Wss(..))
+    }
+
+    /// The port to use when none is given.
+    pub(crate) fn default_port(&self) -> u16 {
+        match self {
+            Plan::Tcp => TCP_PORT,
+            Plan::Tls(_) => TLS_PORT,
+            Plan::Ws(_) => WS_PORT,
+            Plan::Wss(..) => WSS_PORT,
+        }
     }
 }
 
@@ -80,10 +113,21 @@ impl TransportArgs {
             || self.tls
     }
 
+    /// True when a flag asks for WebSocket.
+    pub(crate) fn asks_for_websocket(&self) -> bool {
+        self.ws || self.ws_path.is_some()
+    }
+
     /// Checks the flags as `mosquitto_pub` does before connecting. `tls` says whether something
     /// else (a URL scheme, the port) asks for TLS too; `use_system_roots` whether the system's
-    /// CAs are trusted in any case (`mqtts://` does that in `mosquitto_pub`).
-    pub(crate) fn plan(&self, tls: bool, use_system_roots: bool) -> Result<Plan, UsageError> {
+    /// CAs are trusted in any case (`mqtts://` does that in `mosquitto_pub`); `url_path` is the
+    /// path of a WebSocket URL, which asks for WebSocket.
+    pub(crate) fn plan(
+        &self,
+        tls: bool,
+        use_system_roots: bool,
+        url_path: Option<String>,
+    ) -> Result<Plan, UsageError> {
         if self.cert.is_some() != self.key.is_some() {
             return Err(usage(
                 "Both certfile and keyfile must be provided if one of them is set.",
@@ -95,10 +139,14 @@ impl TransportArgs {
                 usage("Problem setting TLS options, check the options are valid.")
             })?,
         };
-        if !(tls || self.asks_for_tls()) {
-            return Ok(Plan::Tcp);
-        }
-        Ok(Plan::Tls(TlsOptions {
+        let path = url_path.or_else(|| {
+            self.asks_for_websocket().then(|| {
+                self.ws_path
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_WEBSOCKET_PATH.to_owned())
+            })
+        });
+        let tls = (tls || self.asks_for_tls()).then(|| TlsOptions {
             cafile: self.cafile.clone(),
             capath: self.capath.clone(),
             use_system_roots: use_system_roots || self.tls_use_os_certs,
@@ -107,7 +155,13 @@ impl TransportArgs {
             insecure: self.insecure,
             version,
             alpn: self.tls_alpn.clone(),
-        }))
+        });
+        Ok(match (tls, path) {
+            (None, None) => Plan::Tcp,
+            (Some(tls), None) => Plan::Tls(tls),
+            (None, Some(path)) => Plan::Ws(path),
+            (Some(tls), Some(path)) => Plan::Wss(tls, path),
+        })
     }
 }
 
@@ -132,12 +186,16 @@ impl std::fmt::Display for LoadError {
 
 /// Reads the files `plan` names: the transport every connection of the command then shares.
 pub(crate) fn load(plan: &Plan) -> Result<Transport, LoadError> {
-    match plan {
-        Plan::Tcp => Ok(Transport::Tcp),
-        Plan::Tls(options) => TlsConfig::new(options.clone())
-            .map(Transport::Tls)
-            .map_err(LoadError),
-    }
+    let tls = |options: &TlsOptions| TlsConfig::new(options.clone()).map_err(LoadError);
+    Ok(match plan {
+        Plan::Tcp => Transport::Tcp,
+        Plan::Tls(options) => Transport::Tls(tls(options)?),
+        Plan::Ws(path) => Transport::WebSocket { path: path.clone() },
+        Plan::Wss(options, path) => Transport::SecureWebSocket {
+            tls: tls(options)?,
+            path: path.clone(),
+        },
+    })
 }
 
 #[cfg(test)]
@@ -159,8 +217,8 @@ mod tests {
 
     #[test]
     fn no_flag_is_plain_tcp_unless_something_else_asks_for_tls() {
-        assert_eq!(parse(&[]).plan(false, false).ok(), Some(Plan::Tcp));
-        let Ok(Plan::Tls(options)) = parse(&[]).plan(true, true) else {
+        assert_eq!(parse(&[]).plan(false, false, None).ok(), Some(Plan::Tcp));
+        let Ok(Plan::Tls(options)) = parse(&[]).plan(true, true, None) else {
             panic!("TLS");
         };
         assert!(options.use_system_roots);
@@ -177,7 +235,10 @@ mod tests {
             &["--tls"],
         ] {
             assert!(
-                parse(argv).plan(false, false).expect("valid").is_tls(),
+                parse(argv)
+                    .plan(false, false, None)
+                    .expect("valid")
+                    .is_tls(),
                 "{argv:?}"
             );
         }
@@ -187,8 +248,29 @@ mod tests {
             &["--tls-version", "tlsv1.3"],
             &["--tls-alpn", "mqtt"],
         ] {
-            assert!(!parse(argv).plan(false, false).expect("valid").is_tls());
+            assert!(!parse(argv)
+                .plan(false, false, None)
+                .expect("valid")
+                .is_tls());
         }
+    }
+
+    #[test]
+    fn websocket_flags_and_urls_choose_ws_or_wss_and_the_default_ports() {
+        let plan = |argv: &[&str], url_path: Option<&str>| {
+            parse(argv)
+                .plan(false, false, url_path.map(str::to_owned))
+                .expect("valid")
+        };
+        assert_eq!(plan(&["--ws"], None), Plan::Ws("/mqtt".into()));
+        assert_eq!(plan(&["--ws-path", "/ws"], None), Plan::Ws("/ws".into()));
+        assert_eq!(plan(&[], Some("/from-url")), Plan::Ws("/from-url".into()));
+        assert!(matches!(plan(&["--ws", "--tls"], None), Plan::Wss(_, p) if p == "/mqtt"));
+        let ports: Vec<u16> = [&[][..], &["--tls"], &["--ws"], &["--ws", "--tls"]]
+            .iter()
+            .map(|argv| plan(argv, None).default_port())
+            .collect();
+        assert_eq!(ports, [1883, 8883, 8083, 8084]);
     }
 
     #[test]
@@ -210,7 +292,7 @@ mod tests {
             "--tls-alpn",
             "x-roost",
         ]);
-        let Ok(Plan::Tls(options)) = args.plan(false, false) else {
+        let Ok(Plan::Tls(options)) = args.plan(false, false, None) else {
             panic!("TLS");
         };
         assert_eq!(
@@ -231,14 +313,16 @@ mod tests {
     #[test]
     fn mistakes_read_as_mosquittos() {
         for argv in [&["--cert", "c.crt"][..], &["--key", "c.key"]] {
-            let error = parse(argv).plan(false, false).expect_err("needs both");
+            let error = parse(argv)
+                .plan(false, false, None)
+                .expect_err("needs both");
             assert_eq!(
                 error.0,
                 "Both certfile and keyfile must be provided if one of them is set."
             );
         }
         let error = parse(&["--tls-version", "tlsv1.0"])
-            .plan(false, false)
+            .plan(false, false, None)
             .expect_err("unknown version");
         assert_eq!(
             error.0,
@@ -249,7 +333,7 @@ mod tests {
     #[test]
     fn a_missing_file_says_file_not_found_first() {
         let plan = parse(&["--cafile", "/nonexistent/roost-ca.crt"])
-            .plan(false, false)
+            .plan(false, false, None)
             .expect("valid");
         let error = load(&plan).expect_err("missing");
         let text = error.to_string();

@@ -12,6 +12,8 @@ use super::stats::LatencySummary;
 #[derive(Debug, Default)]
 pub(crate) struct Report {
     pub(crate) scenario: &'static str,
+    /// tcp, tls, ws or wss.
+    pub(crate) transport: &'static str,
     pub(crate) qos: u8,
     pub(crate) version: u8,
     pub(crate) size: usize,
@@ -67,6 +69,7 @@ impl Report {
         let lat = |f: fn(&LatencySummary) -> u64| Value::from(self.latency.as_ref().map(f));
         vec![
             ("scenario", Value::Str(self.scenario.to_owned())),
+            ("transport", Value::Str(self.transport.to_owned())),
             ("qos", Value::Int(self.qos.into())),
             ("version", Value::Int(self.version.into())),
             ("size", Value::Int(self.size as u64)),
@@ -129,8 +132,9 @@ impl Report {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "{}: {} publisher(s), {} subscriber(s), QoS {}, MQTT v{}, {} B payload, {:.2} s",
+            "{} over {}: {} publisher(s), {} subscriber(s), QoS {}, MQTT v{}, {} B payload, {:.2} s",
             self.scenario,
+            self.transport,
             self.publishers,
             self.subscribers,
             self.qos,
