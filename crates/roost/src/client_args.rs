@@ -1,7 +1,8 @@
 //! What `roost pub` and `roost sub` share: the connection flags of `mosquitto_pub` and
 //! `mosquitto_sub` (same letters, meanings and defaults), their checks with Mosquitto's error
 //! sentences, `-D` and `-L`, and connecting with Mosquitto's error messages and exit codes
-//! (the `-d` trace is in [`crate::client_trace`]).
+//! (the `-d` trace is in [`crate::client_trace`], `-L` parsing in [`crate::client_url`], the TLS
+//! and WebSocket flags in [`crate::transport_args`]).
 //!
 //! Like Mosquitto's tools, `-h` is the host and `-V` the protocol version; help is `--help` only.
 
@@ -10,12 +11,13 @@ use std::time::Duration;
 
 use crate::client_props::CommandProperties;
 use crate::client_trace::debug_hook;
+use crate::client_url::Url;
 use crate::transport_args::{self, Plan, TransportArgs, TLS_PORT};
 use bytes::Bytes;
 use clap::{ArgAction, Args};
 use roost_client::{
     connack_exit_code, connack_text, Client, ClientError, ClientOptions, Connected, Incoming,
-    Properties, ProtocolVersion, QoS, Will, DEFAULT_WEBSOCKET_PATH,
+    Properties, ProtocolVersion, QoS, Will,
 };
 
 /// The connection flags common to `roost pub` and `roost sub`.
@@ -112,96 +114,6 @@ pub(crate) struct ClientArgs {
 /// A command-line mistake, reported as Mosquitto's tools report it.
 #[derive(Debug)]
 pub(crate) struct UsageError(pub(crate) String);
-
-/// The scheme of a `-L` URL.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Scheme {
-    /// `mqtt://`: plain TCP, port 1883.
-    Mqtt,
-    /// `mqtts://`: TLS, port 8883.
-    Mqtts,
-    /// `ws://`: MQTT over WebSocket, port 80.
-    Ws,
-    /// `wss://`: MQTT over WebSocket over TLS, port 443.
-    Wss,
-}
-
-impl Scheme {
-    fn is_tls(self) -> bool {
-        matches!(self, Scheme::Mqtts | Scheme::Wss)
-    }
-
-    fn is_websocket(self) -> bool {
-        matches!(self, Scheme::Ws | Scheme::Wss)
-    }
-}
-
-/// What `-L` says: `mqtt[s]://[username[:password]@]host[:port]/topic`, as in `mosquitto_pub`,
-/// or `ws[s]://[username[:password]@]host[:port][/path]`, where the path is the WebSocket one
-/// (`/mqtt` when none is given) and the topic comes from `-t`, as a broker URL reads in paho
-/// and MQTT.js.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) struct Url {
-    pub(crate) scheme: Scheme,
-    pub(crate) host: String,
-    pub(crate) port: u16,
-    pub(crate) username: Option<String>,
-    pub(crate) password: Option<String>,
-    /// The topic of an `mqtt://` or `mqtts://` URL.
-    pub(crate) topic: Option<String>,
-    /// The path of a `ws://` or `wss://` URL.
-    pub(crate) path: Option<String>,
-}
-
-impl Url {
-    /// Parses a `-L` URL as `mosquitto_pub` does, and the WebSocket schemes.
-    pub(crate) fn parse(url: &str) -> Result<Url, UsageError> {
-        let scheme_end = url.find("://").map_or(0, |at| at + 3);
-        let (scheme, default_port) = match url[..scheme_end].to_ascii_lowercase().as_str() {
-            "mqtt://" => (Scheme::Mqtt, 1883),
-            "mqtts://" => (Scheme::Mqtts, TLS_PORT),
-            "ws://" => (Scheme::Ws, 80),
-            "wss://" => (Scheme::Wss, 443),
-            _ => return Err(usage("unsupported URL scheme.")),
-        };
-        let rest = &url[scheme_end..];
-        let (authority, topic, path) = match (rest.split_once('/'), scheme.is_websocket()) {
-            (Some((authority, path)), true) => (authority, None, Some(format!("/{path}"))),
-            (None, true) => (rest, None, Some(DEFAULT_WEBSOCKET_PATH.to_owned())),
-            (Some((authority, topic)), false) => (authority, Some(topic.to_owned()), None),
-            (None, false) => {
-                return Err(usage(
-                    "Invalid URL for -L argument specified - topic missing.",
-                ))
-            }
-        };
-        let (credentials, address) = match authority.split_once('@') {
-            Some((credentials, address)) => (Some(credentials), address),
-            None => (None, authority),
-        };
-        let (username, password) = match credentials {
-            Some(c) => match c.split_once(':') {
-                Some((user, pass)) => (Some(user.to_owned()), Some(pass.to_owned())),
-                None => (Some(c.to_owned()), None),
-            },
-            None => (None, None),
-        };
-        let (host, port) = match address.split_once(':') {
-            // `atoi`: what is not a number is port 0, which fails to connect as in Mosquitto.
-            Some((host, port)) => (host, port.parse().unwrap_or(0)),
-            None => (address, default_port),
-        };
-        Ok(Url {
-            scheme,
-            host: host.to_owned(),
-            port,
-            username,
-            password,
-            topic,
-            path,
-        })
-    }
-}
 
 impl ClientArgs {
     /// The protocol version `-V` names; without `-V`, 5 if `-D` is given, else 3.1.1.
@@ -730,44 +642,7 @@ mod tests {
     }
 
     #[test]
-    fn urls_read_like_mosquittos() {
-        let url = Url::parse("mqtt://user:pa:ss@broker.example:1884/a/b").expect("valid");
-        assert_eq!(
-            url,
-            Url {
-                scheme: Scheme::Mqtt,
-                host: "broker.example".into(),
-                port: 1884,
-                username: Some("user".into()),
-                password: Some("pa:ss".into()),
-                topic: Some("a/b".into()),
-                path: None,
-            }
-        );
-        let url = Url::parse("MQTT://host/t").expect("valid");
-        assert_eq!((url.port, url.username), (1883, None));
-        for (bad, message) in [
-            ("http://h/t", "unsupported URL scheme."),
-            (
-                "mqtt://h",
-                "Invalid URL for -L argument specified - topic missing.",
-            ),
-        ] {
-            assert_eq!(
-                Url::parse(bad).map_err(|e| e.0),
-                Err(message.into()),
-                "{bad}"
-            );
-        }
-        let url = Url::parse("mqtts://h/t").expect("valid");
-        assert_eq!((url.scheme, url.port), (Scheme::Mqtts, 8883));
-        let url = Url::parse("ws://u:p@h:8083/mqtt").expect("valid");
-        assert_eq!((url.scheme, url.port), (Scheme::Ws, 8083));
-        assert_eq!((url.topic, url.path.as_deref()), (None, Some("/mqtt")));
-        assert_eq!(url.username.as_deref(), Some("u"));
-        let url = Url::parse("WSS://h").expect("valid");
-        assert_eq!((url.scheme, url.port), (Scheme::Wss, 443));
-        assert_eq!(url.path.as_deref(), Some("/mqtt"), "the default path");
+    fn a_url_names_broker_and_credentials() {
         let options = parse(&["-L", "mqtt://u:p@127.0.0.2:1999/x"])
             .options()
             .expect("valid");
