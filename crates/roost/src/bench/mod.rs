@@ -42,6 +42,7 @@ pub(crate) fn run(args: &BenchArgs) -> Result<ExitCode> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
+    let own_start = procstat::sample(std::process::id()).ok();
     let mut report = runtime.block_on(async {
         match args.scenario {
             Scenario::Conn => conn::run(args, &target).await,
@@ -49,6 +50,9 @@ pub(crate) fn run(args: &BenchArgs) -> Result<ExitCode> {
         }
     })?;
     report.transport = transport_name(&plan);
+    if let (Some(start), Ok(end)) = (own_start, procstat::sample(std::process::id())) {
+        report.client_cpu_secs = Some(end.cpu_secs - start.cpu_secs);
+    }
     // Idle connections are many tasks; do not wait for each to say goodbye.
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     if args.json {

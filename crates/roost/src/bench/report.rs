@@ -41,6 +41,9 @@ pub(crate) struct Report {
     pub(crate) broker_cpu_secs_per_million: Option<f64>,
     pub(crate) broker_rss_kb: Option<u64>,
     pub(crate) broker_rss_bytes_per_conn: Option<f64>,
+    /// CPU time of `roost bench` itself over the whole run (the clients' side: TLS handshakes
+    /// and encryption show there too).
+    pub(crate) client_cpu_secs: Option<f64>,
     pub(crate) seconds: f64,
 }
 
@@ -91,6 +94,7 @@ impl Report {
             ("connections_per_sec", self.connections_per_sec.into()),
             ("held", self.held.into()),
             ("broker_cpu_secs", self.broker_cpu_secs.into()),
+            ("client_cpu_secs", self.client_cpu_secs.into()),
             (
                 "broker_cpu_secs_per_million",
                 self.broker_cpu_secs_per_million.into(),
@@ -183,6 +187,9 @@ impl Report {
                 let _ = write!(out, ", {per:.0} B RSS per connection");
             }
             out.push('\n');
+        }
+        if let Some(cpu) = self.client_cpu_secs {
+            let _ = writeln!(out, "  load generator: {cpu:.2} CPU s");
         }
         out
     }
