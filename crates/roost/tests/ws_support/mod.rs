@@ -1,11 +1,12 @@
-//! A `roost broker` with two listeners on free 127.0.0.1 ports, MQTT over TCP and MQTT over
-//! WebSocket (`protocol websockets`), for the tests of the client's WebSocket transport (Debian's
-//! Mosquitto has no WebSocket support). Killed when dropped.
+//! A `roost broker` with listeners on free 127.0.0.1 ports — MQTT over TCP and MQTT over
+//! WebSocket (`protocol websockets`), and with [`RoostWsBroker::start_with_tls`] also MQTT over TLS
+//! and over secure WebSocket — for the tests of the client's WebSocket and TLS transports against
+//! Roost's own broker (Debian's Mosquitto has no WebSocket support). Killed when dropped.
 
 #![allow(dead_code, unreachable_pub)]
 
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -17,20 +18,48 @@ pub struct RoostWsBroker {
     pub tcp_port: u16,
     /// The MQTT over WebSocket listener.
     pub ws_port: u16,
+    /// The MQTT over TLS and the secure WebSocket listeners, when started with TLS.
+    pub tls_ports: Option<(u16, u16)>,
 }
 
-/// Two distinct ports that were free a moment ago.
-fn free_ports() -> (u16, u16) {
-    let a = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let b = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = |l: &TcpListener| l.local_addr().expect("addr").port();
-    (port(&a), port(&b))
+/// `N` distinct ports that were free a moment ago (held open together while picked).
+fn free_ports<const N: usize>() -> [u16; N] {
+    let listeners: Vec<TcpListener> = (0..N)
+        .map(|_| TcpListener::bind("127.0.0.1:0").expect("bind"))
+        .collect();
+    std::array::from_fn(|i| listeners[i].local_addr().expect("addr").port())
 }
 
 impl RoostWsBroker {
     /// Starts the broker built for these tests and waits until both listeners accept.
     pub fn start() -> RoostWsBroker {
-        let (tcp_port, ws_port) = free_ports();
+        let [tcp_port, ws_port] = free_ports();
+        RoostWsBroker::spawn(tcp_port, ws_port, None, "")
+    }
+
+    /// Also listens for MQTT over TLS and over secure WebSocket with `cert` and `key`, trusting
+    /// client certificates signed by `ca`.
+    pub fn start_with_tls(ca: &Path, cert: &Path, key: &Path) -> RoostWsBroker {
+        let [tcp_port, ws_port, tls_port, wss_port] = free_ports();
+        let files = format!(
+            "cafile {}\ncertfile {}\nkeyfile {}\n",
+            ca.display(),
+            cert.display(),
+            key.display()
+        );
+        let extra = format!(
+            "listener {tls_port} 127.0.0.1\n{files}\
+             listener {wss_port} 127.0.0.1\nprotocol websockets\n{files}"
+        );
+        RoostWsBroker::spawn(tcp_port, ws_port, Some((tls_port, wss_port)), &extra)
+    }
+
+    fn spawn(
+        tcp_port: u16,
+        ws_port: u16,
+        tls_ports: Option<(u16, u16)>,
+        extra: &str,
+    ) -> RoostWsBroker {
         let conf = std::env::temp_dir().join(format!(
             "roost-ws-broker-{}-{ws_port}.conf",
             std::process::id()
@@ -40,7 +69,7 @@ impl RoostWsBroker {
             format!(
                 "listener {tcp_port} 127.0.0.1\n\
                  listener {ws_port} 127.0.0.1\nprotocol websockets\n\
-                 allow_anonymous true\n"
+                 {extra}allow_anonymous true\n"
             ),
         )
         .expect("write config");
@@ -61,9 +90,11 @@ impl RoostWsBroker {
             conf,
             tcp_port,
             ws_port,
+            tls_ports,
         };
         let deadline = Instant::now() + Duration::from_secs(10);
-        for port in [tcp_port, ws_port] {
+        let tls = tls_ports.map_or(Vec::new(), |(a, b)| vec![a, b]);
+        for port in [tcp_port, ws_port].into_iter().chain(tls) {
             while TcpStream::connect(("127.0.0.1", port)).is_err() {
                 assert!(
                     Instant::now() < deadline,
