@@ -1,16 +1,13 @@
-//! Opening a connection: TCP, then the CONNECT / CONNACK handshake, then the session task.
+//! Opening a connection: the transport's stream ([`crate::transport`]), then the CONNECT /
+//! CONNACK handshake, then the session task.
 //!
-//! [`Client::connect`] opens a TCP stream (with `TCP_NODELAY`, as small MQTT packets must not wait
-//! for Nagle) and hands it to [`run_session`], which works over any byte stream, so TLS and
-//! WebSocket transports can reuse it unchanged.
+//! [`run_session`] works over any byte stream, so every transport reuses it unchanged.
 
-use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 
 use bytes::BytesMut;
 use roost_proto::{decode, encode, Packet, ReasonCode};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::{lookup_host, TcpSocket, TcpStream};
 use tokio::sync::mpsc;
 use tokio::time::{timeout, Instant};
 
@@ -25,55 +22,18 @@ use crate::session::{Connected, Session};
 const COMMAND_CAPACITY: usize = 128;
 
 impl Client {
-    /// Connects to `options.host:options.port` over TCP and completes the MQTT handshake.
+    /// Connects to `options.host:options.port` over `options.transport` and completes the MQTT
+    /// handshake.
     ///
-    /// Fails with [`ClientError::Io`] if the socket cannot be opened, [`ClientError::ConnectTimeout`]
-    /// if the TCP connection or CONNACK takes longer than `options.connect_timeout`, and
+    /// Fails with [`ClientError::Io`] if the socket cannot be opened, [`ClientError::Tls`] if the
+    /// TLS handshake fails, [`ClientError::ConnectTimeout`] if the TCP connection, the TLS
+    /// handshake or CONNACK takes longer than `options.connect_timeout` (each), and
     /// [`ClientError::Refused`] if the broker refuses the connection.
     pub async fn connect(
         options: ClientOptions,
     ) -> Result<(Client, Connected, Incoming), ClientError> {
-        let stream = timeout(options.connect_timeout, open_tcp(&options))
-            .await
-            .map_err(|_| ClientError::ConnectTimeout)??;
-        stream.set_nodelay(true)?;
-        run_session(stream, options).await
+        crate::transport::connect(options).await
     }
-}
-
-/// Opens the TCP connection, from `options.bind_address` when one is given: each address of the
-/// host is tried in turn from a bound address of the same family, and the last error is kept.
-async fn open_tcp(options: &ClientOptions) -> std::io::Result<TcpStream> {
-    let address = (options.host.as_str(), options.port);
-    let Some(bind) = &options.bind_address else {
-        return TcpStream::connect(address).await;
-    };
-    let locals: Vec<SocketAddr> = lookup_host((bind.as_str(), 0)).await?.collect();
-    let mut last_error = None;
-    for remote in lookup_host(address).await? {
-        let Some(local) = locals.iter().find(|l| l.is_ipv4() == remote.is_ipv4()) else {
-            continue;
-        };
-        let socket = if remote.is_ipv4() {
-            TcpSocket::new_v4()?
-        } else {
-            TcpSocket::new_v6()?
-        };
-        let attempt = match socket.bind(*local) {
-            Ok(()) => socket.connect(remote).await,
-            Err(error) => Err(error),
-        };
-        match attempt {
-            Ok(stream) => return Ok(stream),
-            Err(error) => last_error = Some(error),
-        }
-    }
-    Err(last_error.unwrap_or_else(|| {
-        std::io::Error::new(
-            std::io::ErrorKind::AddrNotAvailable,
-            "no bind address of the broker's address family",
-        )
-    }))
 }
 
 /// Runs the MQTT handshake over an already open `stream` and, once the broker accepts, spawns

@@ -8,9 +8,11 @@
 use std::io;
 
 use roost_proto::{DecodeError, PacketType, QoS, ReasonCode};
+use roost_ws::tokio_tungstenite::tungstenite::Error as WsError;
 use thiserror::Error;
 
 use crate::reason_text::{reason_name, v3_connack_text};
+use crate::tls::TlsConfigError;
 
 /// Why a connection could not be made or a request could not complete.
 #[derive(Debug, Error)]
@@ -18,6 +20,36 @@ pub enum ClientError {
     /// The socket could not be opened, or failed while connecting.
     #[error("{0}")]
     Io(#[from] io::Error),
+    /// The TLS settings could not be loaded (a file missing, no certificate in it ...).
+    #[error("{0}")]
+    TlsConfig(#[from] TlsConfigError),
+    /// The TLS handshake with the broker failed: its certificate was not accepted, or it ended
+    /// the TLS session before CONNACK (a broker that wants a client certificate does that).
+    #[error("TLS handshake with {address} failed: {}", tls_text(.source))]
+    Tls {
+        /// `host:port` of the broker.
+        address: String,
+        /// What rustls said.
+        source: rustls::Error,
+    },
+    /// The connection failed during the TLS handshake (the broker closed or reset it: a plain
+    /// MQTT listener does that to a TLS client).
+    #[error("TLS handshake with {address} failed: {source}")]
+    TlsIo {
+        /// `host:port` of the broker.
+        address: String,
+        /// What the system said.
+        source: io::Error,
+    },
+    /// The WebSocket upgrade failed: the broker answered without upgrading (an HTTP error, or
+    /// no `mqtt` subprotocol), or the connection failed during it.
+    #[error("WebSocket handshake with {url} failed: {source}")]
+    WebSocket {
+        /// The URL asked for (`ws://host:port/path`).
+        url: String,
+        /// What tungstenite said (boxed: it is large).
+        source: Box<WsError>,
+    },
     /// The TCP connection or the CONNACK did not arrive within the connect timeout.
     #[error("timed out connecting to the broker")]
     ConnectTimeout,
@@ -64,6 +96,30 @@ pub enum ClientError {
     NoPacketId,
 }
 
+impl ClientError {
+    /// True when the broker ended a TLS session with an alert (it refused our certificate or
+    /// the lack of one), rather than the client refusing the broker's certificate.
+    pub fn is_tls_alert_from_broker(&self) -> bool {
+        matches!(
+            self,
+            ClientError::Tls {
+                source: rustls::Error::AlertReceived(_),
+                ..
+            }
+        )
+    }
+}
+
+/// A TLS failure in words, with what to do about the one people meet most.
+fn tls_text(error: &rustls::Error) -> String {
+    match error {
+        rustls::Error::AlertReceived(rustls::AlertDescription::CertificateRequired) => {
+            format!("the broker requires a client certificate ({error})")
+        }
+        other => other.to_string(),
+    }
+}
+
 fn refusal_text(code: ReasonCode) -> String {
     match v3_connack_text(code) {
         Some(text) => text.to_owned(),
@@ -96,6 +152,29 @@ mod tests {
         for (code, text) in cases {
             assert_eq!(ClientError::Refused(ReasonCode(code)).to_string(), text);
         }
+    }
+
+    #[test]
+    fn tls_failures_name_the_broker_and_the_cause() {
+        let error = ClientError::Tls {
+            address: "127.0.0.1:8883".into(),
+            source: rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer),
+        };
+        assert_eq!(
+            error.to_string(),
+            "TLS handshake with 127.0.0.1:8883 failed: invalid peer certificate: UnknownIssuer"
+        );
+        assert!(!error.is_tls_alert_from_broker());
+        let error = ClientError::Tls {
+            address: "localhost:8884".into(),
+            source: rustls::Error::AlertReceived(rustls::AlertDescription::CertificateRequired),
+        };
+        assert_eq!(
+            error.to_string(),
+            "TLS handshake with localhost:8884 failed: the broker requires a client certificate \
+             (received fatal alert: CertificateRequired)"
+        );
+        assert!(error.is_tls_alert_from_broker());
     }
 
     #[test]

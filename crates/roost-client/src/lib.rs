@@ -9,6 +9,10 @@
 //! aliases, pings on keep-alive and respects the broker's Receive Maximum, Maximum QoS, Retain
 //! Available and Maximum Packet Size.
 //!
+//! [`ClientOptions::transport`] says how the bytes travel: plain TCP, TLS ([`TlsConfig`], loaded
+//! once from [`TlsOptions`] and shared by every connection that uses it), MQTT over WebSocket, or
+//! WebSocket over TLS.
+//!
 //! It does not reconnect or persist sessions; when the connection ends, `Incoming` ends and
 //! pending requests fail with [`ClientError::Disconnected`].
 //!
@@ -41,6 +45,9 @@ mod outbound;
 mod packet_ids;
 mod reason_text;
 mod session;
+mod tls;
+mod transport;
+mod websocket;
 
 pub use client::{Client, PendingPublish};
 pub use connect::run_session;
@@ -50,6 +57,9 @@ pub use options::{ClientOptions, Direction, PacketHook, DEFAULT_V3_INFLIGHT};
 pub use outbound::PubOutcome;
 pub use reason_text::{connack_exit_code, connack_text, reason_name, v3_connack_text};
 pub use session::Connected;
+pub use tls::{TlsConfig, TlsConfigError, TlsFile, TlsOptions, TlsVersion};
+pub use transport::Transport;
+pub use websocket::DEFAULT_WEBSOCKET_PATH;
 
 pub use roost_proto::{
     Disconnect, Packet, Properties, ProtocolVersion, QoS, ReasonCode, RetainHandling, SubAck,

@@ -10,6 +10,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use roost_proto::{Connect, Packet, Properties, ProtocolVersion, Will};
 
+use crate::transport::Transport;
+
 /// The in-flight window before MQTT 5 when [`ClientOptions::max_inflight`] is `None`.
 pub const DEFAULT_V3_INFLIGHT: u16 = 20;
 
@@ -37,6 +39,8 @@ pub struct ClientOptions {
     pub host: String,
     /// TCP port of the broker.
     pub port: u16,
+    /// How the bytes travel: TCP (the default), TLS, WebSocket or WebSocket over TLS.
+    pub transport: Transport,
     /// Client identifier; empty asks the broker to assign one (MQTT 3.1.1 and 5).
     pub client_id: String,
     /// Protocol version to speak.
@@ -67,7 +71,8 @@ pub struct ClientOptions {
     pub request_response_information: Option<u8>,
     /// Local address to bind the socket to before connecting (`mosquitto_sub -A`).
     pub bind_address: Option<String>,
-    /// How long to wait for the TCP connection and then for CONNACK, each.
+    /// How long to wait for the TCP connection, then the TLS handshake, then the WebSocket
+    /// upgrade, then CONNACK, each.
     pub connect_timeout: Duration,
     /// Most QoS 1/2 publishes the client keeps in flight (`mosquitto_pub -M`). In MQTT 5 the
     /// window is the smaller of this and the broker's Receive Maximum. Before MQTT 5 the broker
@@ -86,6 +91,7 @@ impl Default for ClientOptions {
         ClientOptions {
             host: "localhost".to_owned(),
             port: 1883,
+            transport: Transport::Tcp,
             client_id: String::new(),
             protocol: ProtocolVersion::V3_1_1,
             clean_start: true,
@@ -183,6 +189,7 @@ impl fmt::Debug for ClientOptions {
         f.debug_struct("ClientOptions")
             .field("host", &self.host)
             .field("port", &self.port)
+            .field("transport", &self.transport)
             .field("client_id", &self.client_id)
             .field("protocol", &self.protocol)
             .field("clean_start", &self.clean_start)

@@ -1,7 +1,8 @@
 //! What `roost pub` and `roost sub` share: the connection flags of `mosquitto_pub` and
 //! `mosquitto_sub` (same letters, meanings and defaults), their checks with Mosquitto's error
 //! sentences, `-D` and `-L`, and connecting with Mosquitto's error messages and exit codes
-//! (the `-d` trace is in [`crate::client_trace`]).
+//! (the `-d` trace is in [`crate::client_trace`], `-L` parsing in [`crate::client_url`], the TLS
+//! and WebSocket flags in [`crate::transport_args`]).
 //!
 //! Like Mosquitto's tools, `-h` is the host and `-V` the protocol version; help is `--help` only.
 
@@ -10,6 +11,8 @@ use std::time::Duration;
 
 use crate::client_props::CommandProperties;
 use crate::client_trace::debug_hook;
+use crate::client_url::Url;
+use crate::transport_args::{self, Plan, TransportArgs, TLS_PORT};
 use bytes::Bytes;
 use clap::{ArgAction, Args};
 use roost_client::{
@@ -23,9 +26,9 @@ pub(crate) struct ClientArgs {
     /// MQTT host to connect to.
     #[arg(short = 'h', long = "host", default_value = "localhost")]
     pub(crate) host: String,
-    /// Network port to connect to.
-    #[arg(short = 'p', long = "port", default_value_t = 1883)]
-    pub(crate) port: u16,
+    /// Network port to connect to (default: 1883, or 8883 with TLS).
+    #[arg(short = 'p', long = "port")]
+    pub(crate) port: Option<u16>,
     /// Id to use for this client (default: empty, so the broker assigns one; `mosq-...` for 3.1).
     #[arg(short = 'i', long = "id")]
     pub(crate) id: Option<String>,
@@ -48,7 +51,10 @@ pub(crate) struct ClientArgs {
     /// or mqttv5 when -D is given.
     #[arg(short = 'V', long = "protocol-version")]
     pub(crate) protocol: Option<String>,
-    /// Broker, user, password and topic as a URL: mqtt://[username[:password]@]host[:port]/topic.
+    /// Broker, user, password and topic as a URL: mqtt://[username[:password]@]host[:port]/topic,
+    /// or mqtts://... for TLS (port 8883, the system's CA certificates and --cafile's); or a
+    /// WebSocket URL ws[s]://[username[:password]@]host[:port][/path] (port 80 or 443, path
+    /// /mqtt) with the topic from -t.
     #[arg(short = 'L', long = "url", value_name = "URL")]
     pub(crate) url: Option<String>,
     /// Bind the outgoing socket to this host or address.
@@ -98,6 +104,8 @@ pub(crate) struct ClientArgs {
     /// Accepted for compatibility: Nagle's algorithm is always off.
     #[arg(long = "nodelay")]
     pub(crate) nodelay: bool,
+    #[command(flatten)]
+    pub(crate) transport: TransportArgs,
     /// Print help.
     #[arg(long = "help", action = ArgAction::Help)]
     pub(crate) help: Option<bool>,
@@ -106,56 +114,6 @@ pub(crate) struct ClientArgs {
 /// A command-line mistake, reported as Mosquitto's tools report it.
 #[derive(Debug)]
 pub(crate) struct UsageError(pub(crate) String);
-
-/// What `-L mqtt://[username[:password]@]host[:port]/topic` says.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) struct Url {
-    pub(crate) host: String,
-    pub(crate) port: u16,
-    pub(crate) username: Option<String>,
-    pub(crate) password: Option<String>,
-    pub(crate) topic: String,
-}
-
-impl Url {
-    /// Parses a `-L` URL as `mosquitto_pub` does (no TLS, so `mqtts://` is refused).
-    pub(crate) fn parse(url: &str) -> Result<Url, UsageError> {
-        let scheme_end = url.find("://").map_or(0, |at| at + 3);
-        let rest = match url[..scheme_end].to_ascii_lowercase().as_str() {
-            "mqtt://" => &url[scheme_end..],
-            "mqtts://" => return Err(usage("TLS support not available.")),
-            _ => return Err(usage("unsupported URL scheme.")),
-        };
-        let Some((authority, topic)) = rest.split_once('/') else {
-            return Err(usage(
-                "Invalid URL for -L argument specified - topic missing.",
-            ));
-        };
-        let (credentials, address) = match authority.split_once('@') {
-            Some((credentials, address)) => (Some(credentials), address),
-            None => (None, authority),
-        };
-        let (username, password) = match credentials {
-            Some(c) => match c.split_once(':') {
-                Some((user, pass)) => (Some(user.to_owned()), Some(pass.to_owned())),
-                None => (Some(c.to_owned()), None),
-            },
-            None => (None, None),
-        };
-        let (host, port) = match address.split_once(':') {
-            // `atoi`: what is not a number is port 0, which fails to connect as in Mosquitto.
-            Some((host, port)) => (host, port.parse().unwrap_or(0)),
-            None => (address, 1883),
-        };
-        Ok(Url {
-            host: host.to_owned(),
-            port,
-            username,
-            password,
-            topic: topic.to_owned(),
-        })
-    }
-}
 
 impl ClientArgs {
     /// The protocol version `-V` names; without `-V`, 5 if `-D` is given, else 3.1.1.
@@ -173,6 +131,43 @@ impl ClientArgs {
     /// The `-L` URL, if given.
     pub(crate) fn url(&self) -> Result<Option<Url>, UsageError> {
         self.url.as_deref().map(Url::parse).transpose()
+    }
+
+    /// The transport the flags ask for, checked; no file is read. TLS is on when a TLS flag
+    /// asks for it, the URL says `mqtts://` or `wss://` (which trust the system's CAs too, as
+    /// `mqtts://` does in `mosquitto_pub`) or the port given is 8883 (without WebSocket);
+    /// WebSocket when `--ws` or `--ws-path` is given or the URL says `ws://` or `wss://`.
+    pub(crate) fn transport_plan(&self) -> Result<Plan, UsageError> {
+        let url = self.url()?;
+        let secure_url = url.as_ref().is_some_and(|u| u.scheme.is_tls());
+        let url_path = url.as_ref().and_then(|u| u.path.clone());
+        let websocket = url_path.is_some() || self.transport.asks_for_websocket();
+        let port = url.map(|u| u.port).or(self.port);
+        let tls = secure_url || (!websocket && port == Some(TLS_PORT));
+        self.transport.plan(tls, secure_url, url_path)
+    }
+
+    /// Loads the TLS files of the flags into `options`, reporting a failure as `mosquitto_pub`
+    /// does (unless `--quiet`) with exit code 1.
+    pub(crate) fn load_transport(&self, options: &mut ClientOptions) -> Result<(), ExitCode> {
+        let plan = self.transport_plan().map_err(|error| {
+            if !self.quiet {
+                eprintln!("Error: {}", error.0);
+            }
+            ExitCode::FAILURE
+        })?;
+        match transport_args::load(&plan) {
+            Ok(transport) => {
+                options.transport = transport;
+                Ok(())
+            }
+            Err(error) => {
+                if !self.quiet {
+                    eprintln!("Error: {}", without_os_error(&error.to_string()));
+                }
+                Err(ExitCode::FAILURE)
+            }
+        }
     }
 
     /// The `-D` properties, checked.
@@ -216,7 +211,9 @@ impl ClientArgs {
                 "You must provide a client id if you are using an infinite session expiry interval.",
             ));
         }
+        let plan = self.transport_plan()?;
         let url = self.url()?;
+        let default_port = plan.default_port();
         let (host, port, username, password) = match url {
             Some(url) => (
                 url.host,
@@ -226,7 +223,7 @@ impl ClientArgs {
             ),
             None => (
                 self.host.clone(),
-                self.port,
+                self.port.unwrap_or(default_port),
                 self.username.clone(),
                 self.password.clone(),
             ),
@@ -485,24 +482,55 @@ pub(crate) async fn connect(
                 eprintln!("Error: {}", error_text(&error));
             }
             Err(ConnectFailed {
-                code: ExitCode::FAILURE,
+                code: ExitCode::from(io_exit_code(&error)),
                 refused: false,
             })
         }
     }
 }
 
+/// libmosquitto's error code for a connection that failed before CONNACK: `MOSQ_ERR_TLS` (8)
+/// when the broker's certificate was refused, `MOSQ_ERR_CONN_LOST` (7) when the broker ended the
+/// TLS session (as it does when it wants a client certificate: `mosquitto_pub` then says "The
+/// connection was lost."), and 1 for the rest, as `mosquitto_pub` exits.
+fn io_exit_code(error: &ClientError) -> u8 {
+    const MOSQ_ERR_CONN_LOST: u8 = 7;
+    const MOSQ_ERR_TLS: u8 = 8;
+    match error {
+        ClientError::Tls { .. } if error.is_tls_alert_from_broker() => MOSQ_ERR_CONN_LOST,
+        ClientError::Tls { .. } | ClientError::TlsIo { .. } => MOSQ_ERR_TLS,
+        _ => 1,
+    }
+}
+
 /// An error as a sentence, without Rust's `(os error N)` suffix, so a refused TCP connection reads
 /// `Connection refused` as in Mosquitto's tools.
 pub(crate) fn error_text(error: &ClientError) -> String {
-    let text = error.to_string();
-    let text = match text.find(" (os error ") {
-        Some(at) => text[..at].to_owned(),
-        None => text,
-    };
+    let text = without_os_error(&error.to_string());
     text.strip_prefix("failed to lookup address information: ")
         .map(str::to_owned)
         .unwrap_or(text)
+}
+
+/// `text` without the ` (os error N)` Rust adds to system errors, wherever it stands.
+pub(crate) fn without_os_error(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(" (os error ") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + " (os error ".len()..];
+        match after.find(')') {
+            Some(close) if after[..close].chars().all(|c| c.is_ascii_digit()) => {
+                rest = &after[close + 1..];
+            }
+            _ => {
+                out.push_str(" (os error ");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Waits for SIGINT or SIGTERM.
@@ -614,39 +642,60 @@ mod tests {
     }
 
     #[test]
-    fn urls_read_like_mosquittos() {
-        let url = Url::parse("mqtt://user:pa:ss@broker.example:1884/a/b").expect("valid");
-        assert_eq!(
-            url,
-            Url {
-                host: "broker.example".into(),
-                port: 1884,
-                username: Some("user".into()),
-                password: Some("pa:ss".into()),
-                topic: "a/b".into(),
-            }
-        );
-        let url = Url::parse("MQTT://host/t").expect("valid");
-        assert_eq!((url.port, url.username), (1883, None));
-        for (bad, message) in [
-            ("http://h/t", "unsupported URL scheme."),
-            ("mqtts://h/t", "TLS support not available."),
-            (
-                "mqtt://h",
-                "Invalid URL for -L argument specified - topic missing.",
-            ),
-        ] {
-            assert_eq!(
-                Url::parse(bad).map_err(|e| e.0),
-                Err(message.into()),
-                "{bad}"
-            );
-        }
+    fn a_url_names_broker_and_credentials() {
         let options = parse(&["-L", "mqtt://u:p@127.0.0.2:1999/x"])
             .options()
             .expect("valid");
         assert_eq!((options.host.as_str(), options.port), ("127.0.0.2", 1999));
         assert_eq!(options.username.as_deref(), Some("u"));
+    }
+
+    #[test]
+    fn tls_moves_the_default_port_to_8883_as_in_mosquitto_pub() {
+        let tls = |argv: &[&str]| {
+            let args = parse(argv);
+            let port = args.options().expect("valid").port;
+            (args.transport_plan().expect("valid").is_tls(), port)
+        };
+        assert_eq!(tls(&[]), (false, 1883));
+        assert_eq!(tls(&["--cafile", "ca.crt"]), (true, 8883));
+        assert_eq!(tls(&["--cafile", "ca.crt", "-p", "1884"]), (true, 1884));
+        assert_eq!(tls(&["--tls-use-os-certs"]), (true, 8883));
+        // Port 8883 alone means TLS with the system's CAs, in mosquitto_pub too.
+        assert_eq!(tls(&["-p", "8883"]), (true, 8883));
+        assert_eq!(tls(&["-L", "mqtts://h/t"]), (true, 8883));
+        assert_eq!(tls(&["-L", "mqtts://h:1999/t"]), (true, 1999));
+        assert_eq!(
+            tls(&["-L", "mqtt://h/t", "--cafile", "ca.crt"]),
+            (true, 1883)
+        );
+        let Ok(Plan::Tls(options)) =
+            parse(&["-L", "mqtts://h/t", "--cafile", "ca.crt"]).transport_plan()
+        else {
+            panic!("TLS");
+        };
+        assert!(
+            options.use_system_roots,
+            "mqtts:// trusts the system's CAs as well"
+        );
+        assert_eq!(tls(&["-L", "wss://h/mqtt"]), (true, 443));
+        assert_eq!(
+            tls(&["-L", "ws://h:8883/mqtt"]),
+            (false, 8883),
+            "8883 means TLS only without WebSocket"
+        );
+        assert_eq!(tls(&["--ws", "-p", "8883"]), (false, 8883));
+        assert_eq!(tls(&["--ws"]), (false, 8083));
+        assert_eq!(tls(&["--ws", "--cafile", "ca.crt"]), (true, 8084));
+        let Ok(Plan::Ws(path)) = parse(&["-L", "ws://h/ws/path"]).transport_plan() else {
+            panic!("WebSocket");
+        };
+        assert_eq!(path, "/ws/path");
+        let error = parse(&["--cert", "c.crt"]).options().expect_err("no key");
+        assert_eq!(
+            error.0,
+            "Both certfile and keyfile must be provided if one of them is set."
+        );
     }
 
     #[test]
@@ -728,5 +777,9 @@ mod tests {
         let raw = std::io::Error::from_raw_os_error(111);
         assert_eq!(error_text(&ClientError::Io(raw)), "Connection refused");
         assert!(!error_text(&ClientError::Io(refused)).contains("os error"));
+        assert_eq!(
+            without_os_error("cannot read \"a\": No such file (os error 2). More (os error x)"),
+            "cannot read \"a\": No such file. More (os error x)"
+        );
     }
 }

@@ -6,6 +6,7 @@ mod cert;
 mod client_args;
 mod client_props;
 mod client_trace;
+mod client_url;
 mod logging;
 mod passwd_cmd;
 mod pub_cmd;
@@ -13,6 +14,7 @@ mod sub_cmd;
 mod sub_format;
 mod sub_json;
 mod sub_time;
+mod transport_args;
 
 use std::process::ExitCode;
 

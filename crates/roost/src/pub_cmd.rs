@@ -96,7 +96,7 @@ impl PubArgs {
 
     /// `-t`, or the topic of `-L`.
     fn topic(&self) -> Result<String, UsageError> {
-        let url_topic = self.client.url()?.map(|url| url.topic);
+        let url_topic = self.client.url()?.and_then(|url| url.topic);
         let Some(topic) = self.topic.clone().or(url_topic) else {
             return Err(usage("Both topic and message must be supplied."));
         };
@@ -129,10 +129,13 @@ pub(crate) fn run(args: &PubArgs) -> anyhow::Result<ExitCode> {
         let properties = args.client.command_properties()?;
         Ok((source, topic, qos, options, properties))
     })();
-    let (source, topic, qos, options, properties) = match checked {
+    let (source, topic, qos, mut options, properties) = match checked {
         Ok(checked) => checked,
         Err(error) => return Ok(report_usage("pub", &error, args.client.quiet)),
     };
+    if let Err(code) = args.client.load_transport(&mut options) {
+        return Ok(code);
+    }
     let runtime = client_args::runtime()?;
     runtime.block_on(async {
         let payload = match source {

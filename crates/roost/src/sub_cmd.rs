@@ -120,7 +120,7 @@ impl SubArgs {
     /// (MQTT 5: the broker sends no retained messages) and `--retain-as-published`.
     fn filters(&self) -> Result<Vec<SubscribeFilter>, UsageError> {
         let qos = self.client.qos()?;
-        let url_topic = self.client.url()?.map(|url| url.topic);
+        let url_topic = self.client.url()?.and_then(|url| url.topic);
         let options = SubscriptionOptions {
             qos,
             retain_as_published: self.retain_as_published,
@@ -148,7 +148,8 @@ impl SubArgs {
                 "Combining '-R' and '--retained-only' makes no sense.",
             ));
         }
-        if self.topics.is_empty() && self.client.url.is_none() {
+        let url_topic = self.client.url()?.and_then(|url| url.topic);
+        if self.topics.is_empty() && url_topic.is_none() {
             return Err(usage("You must specify a topic to subscribe to."));
         }
         let invalid = |kind: &str, filter: &str| {
@@ -157,7 +158,6 @@ impl SubArgs {
             ))
         };
         let valid = roost_proto::topic::is_valid_topic_filter;
-        let url_topic = self.client.url()?.map(|url| url.topic);
         if let Some(bad) = self
             .topics
             .iter()
@@ -197,10 +197,13 @@ pub(crate) fn run(args: &SubArgs) -> anyhow::Result<ExitCode> {
             output: args.output()?,
         })
     });
-    let plan = match checked {
+    let mut plan = match checked {
         Ok(plan) => plan,
         Err(error) => return Ok(report_usage("sub", &error, args.client.quiet)),
     };
+    if let Err(code) = args.client.load_transport(&mut plan.options) {
+        return Ok(code);
+    }
     let runtime = client_args::runtime()?;
     // Like `mosquitto_sub`, the -W clock starts before connecting.
     let deadline = args

@@ -1,7 +1,7 @@
 //! `roost pub` / `roost sub` against `mosquitto_pub` / `mosquitto_sub` on the same Mosquitto
 //! broker: exit codes and messages (success, refused, `-W` timeout, unknown option, nothing
-//! listening, argument mistakes), MQTT 5 properties set with `-D`, `-L` URLs, and reconnecting
-//! after the broker restarts.
+//! listening, argument mistakes, TLS flag mistakes), MQTT 5 properties set with `-D`, `-L` URLs,
+//! and reconnecting after the broker restarts. TLS connections themselves are in `cli_tls.rs`.
 
 mod support;
 
@@ -105,7 +105,7 @@ fn argument_mistakes_exit_1_with_mosquittos_first_line() {
     if !have_mosquitto_clients() {
         return;
     }
-    let cases: [(&str, &[&str]); 22] = [
+    let cases: [(&str, &[&str]); 27] = [
         ("sub", &["--bogus", "-t", "x"]),
         ("pub", &["-t", "x", "-m", "m", "--nonsense"]),
         ("sub", &["-t", "x", "-v", "-l"]),
@@ -164,6 +164,28 @@ fn argument_mistakes_exit_1_with_mosquittos_first_line() {
         ("pub", &["-L", "mqtt://localhost", "-m", "m"]),
         ("sub", &["-L", "mqtt://localhost/a/#/b"]),
         ("pub", &["-t", "x", "-m", "m", "-M", "0"]),
+        // TLS: a certificate needs its key and a key its certificate; a missing CA file; an
+        // unknown TLS version (mosquitto_pub checks the pairing before it looks at any file).
+        (
+            "pub",
+            &["-t", "x", "-m", "m", "--cert", "/nonexistent/c.crt"],
+        ),
+        ("sub", &["-t", "x", "--key", "/nonexistent/c.key"]),
+        (
+            "pub",
+            &[
+                "-t",
+                "x",
+                "-m",
+                "m",
+                "--cafile",
+                "/nonexistent/ca.crt",
+                "--key",
+                "k",
+            ],
+        ),
+        ("sub", &["-t", "x", "--cafile", "/nonexistent/ca.crt"]),
+        ("pub", &["-t", "x", "-m", "m", "--tls-version", "tlsv1.0"]),
     ];
     for (command, args) in cases {
         let code = same_exit(command, args, true);

@@ -9,6 +9,8 @@ use anyhow::{bail, Result};
 use clap::{ArgAction, Args, ValueEnum};
 use roost_client::{ProtocolVersion, QoS};
 
+use crate::transport_args::{Plan, TransportArgs};
+
 /// What load to generate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub(crate) enum Scenario {
@@ -44,9 +46,9 @@ pub(crate) struct BenchArgs {
     /// Broker host.
     #[arg(short = 'h', long = "host", default_value = "127.0.0.1")]
     pub(crate) host: String,
-    /// Broker port.
-    #[arg(short = 'p', long = "port", default_value_t = 1883)]
-    pub(crate) port: u16,
+    /// Broker port (default: 1883; 8883 with TLS, 8083 with --ws, 8084 with both).
+    #[arg(short = 'p', long = "port")]
+    pub(crate) port: Option<u16>,
     /// Clients: publishers (fanin), subscribers (fanout), pairs (pairs) or connections (conn).
     #[arg(short = 'c', long = "clients", default_value_t = 10)]
     pub(crate) clients: u32,
@@ -87,6 +89,10 @@ pub(crate) struct BenchArgs {
     /// Connections opened at once (connection phase of every scenario).
     #[arg(long = "connect-concurrency", default_value_t = 100)]
     pub(crate) connect_concurrency: usize,
+    /// TLS (--tls, --cafile, --cert/--key, --insecure ...) and WebSocket (--ws, --ws-path),
+    /// as `roost pub` takes them.
+    #[command(flatten)]
+    pub(crate) transport: TransportArgs,
     /// Print help.
     #[arg(long = "help", action = ArgAction::Help)]
     pub(crate) help: Option<bool>,
@@ -125,6 +131,18 @@ impl BenchArgs {
             bail!("--connect-concurrency 0: at least one connection must be opened at a time");
         }
         Ok(())
+    }
+
+    /// The transport the flags ask for (no file read yet).
+    pub(crate) fn transport_plan(&self) -> Result<Plan> {
+        self.transport
+            .plan(false, false, None)
+            .map_err(|e| anyhow::anyhow!("{}", e.0))
+    }
+
+    /// The port: `-p`, or the default of the transport.
+    pub(crate) fn port(&self, plan: &Plan) -> u16 {
+        self.port.unwrap_or_else(|| plan.default_port())
     }
 
     /// The QoS as the client's type.
@@ -194,7 +212,8 @@ mod tests {
     #[test]
     fn defaults() {
         let args = parse(&["pairs"]).expect("parses");
-        assert_eq!((args.host.as_str(), args.port), ("127.0.0.1", 1883));
+        let plan = args.transport_plan().expect("valid");
+        assert_eq!((args.host.as_str(), args.port(&plan)), ("127.0.0.1", 1883));
         assert_eq!(
             (args.clients, args.qos, args.size, args.inflight),
             (10, 0, 64, 20)
@@ -217,6 +236,23 @@ mod tests {
         assert_eq!(args.protocol(), ProtocolVersion::V5);
         assert!(matches!(args.stop(), Stop::After(d) if d == Duration::from_millis(2500)));
         assert_eq!(args.rate, Some(100.0));
+    }
+
+    #[test]
+    fn transport_flags_are_pub_and_subs() {
+        let args = parse(&["pairs", "--tls", "--cafile", "ca.crt", "--insecure"]).expect("parses");
+        let plan = args.transport_plan().expect("valid");
+        assert!(matches!(&plan, Plan::Tls(o) if o.insecure && o.cafile.is_some()));
+        assert_eq!(args.port(&plan), 8883);
+        let args = parse(&["conn", "--ws", "-p", "9001"]).expect("parses");
+        let plan = args.transport_plan().expect("valid");
+        assert_eq!(plan, Plan::Ws("/mqtt".into()));
+        assert_eq!(args.port(&plan), 9001);
+        let args = parse(&["conn", "--cert", "c.crt"]).expect("parses");
+        assert!(
+            args.transport_plan().is_err(),
+            "a certificate needs its key"
+        );
     }
 
     #[test]

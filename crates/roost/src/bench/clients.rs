@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use roost_client::{Client, ClientOptions, Incoming};
+use roost_client::{Client, ClientOptions, Incoming, Transport};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -17,6 +17,13 @@ use super::args::BenchArgs;
 pub(crate) struct Conn {
     pub(crate) client: Client,
     pub(crate) incoming: Incoming,
+}
+
+/// Where every bench connection goes: the port and the transport, loaded once (TLS files are
+/// read once, whatever the number of connections).
+pub(crate) struct Target {
+    pub(crate) port: u16,
+    pub(crate) transport: Transport,
 }
 
 /// Connections opened by [`open_many`], in the order of their names, and how long it took.
@@ -32,8 +39,9 @@ pub(crate) struct Opened {
 const CONNS_PER_SOURCE: u32 = 1000;
 
 /// The client options of every bench connection named `client_id`.
-pub(crate) fn options(args: &BenchArgs, client_id: String) -> ClientOptions {
-    let mut options = ClientOptions::new(args.host.clone(), args.port);
+pub(crate) fn options(args: &BenchArgs, target: &Target, client_id: String) -> ClientOptions {
+    let mut options = ClientOptions::new(args.host.clone(), target.port);
+    options.transport = target.transport.clone();
     options.client_id = client_id;
     options.protocol = args.protocol();
     options.max_inflight = Some(args.inflight);
@@ -52,14 +60,18 @@ pub(crate) fn source_address(args: &BenchArgs, index: u32, count: u32) -> Option
 
 /// Opens one connection per id in `ids`, at most `args.connect_concurrency` at a time, and
 /// fails on the first that cannot connect.
-pub(crate) async fn open_many(args: &BenchArgs, ids: Vec<String>) -> Result<Opened> {
+pub(crate) async fn open_many(
+    args: &BenchArgs,
+    target: &Target,
+    ids: Vec<String>,
+) -> Result<Opened> {
     let count = u32::try_from(ids.len()).unwrap_or(u32::MAX);
     let gate = Arc::new(Semaphore::new(args.connect_concurrency));
     let started = Instant::now();
     let mut tasks = JoinSet::new();
     for (index, id) in ids.into_iter().enumerate() {
         let index = u32::try_from(index).unwrap_or(u32::MAX);
-        let mut options = options(args, id);
+        let mut options = options(args, target, id);
         options.bind_address = source_address(args, index, count);
         let gate = Arc::clone(&gate);
         tasks.spawn(async move {
@@ -73,7 +85,7 @@ pub(crate) async fn open_many(args: &BenchArgs, ids: Vec<String>) -> Result<Open
     while let Some(joined) = tasks.join_next().await {
         let (index, id, result) = joined.context("a connecting task panicked")?;
         let (client, _connected, incoming) =
-            result.with_context(|| format!("connecting {id} to {}:{}", args.host, args.port))?;
+            result.with_context(|| format!("connecting {id} to {}:{}", args.host, target.port))?;
         conns[index as usize] = Some(Conn { client, incoming });
     }
     Ok(Opened {

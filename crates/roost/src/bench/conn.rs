@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::Result;
 
 use super::args::BenchArgs;
-use super::clients::open_many;
+use super::clients::{open_many, Target};
 use super::procstat;
 use super::report::Report;
 use super::scenarios::per_sec;
@@ -15,14 +15,14 @@ use super::scenarios::per_sec;
 const DEFAULT_HOLD: Duration = Duration::from_secs(2);
 
 /// Opens `-c` connections, holds them for `-d` seconds, and closes them.
-pub(crate) async fn run(args: &BenchArgs) -> Result<Report> {
+pub(crate) async fn run(args: &BenchArgs, target: &Target) -> Result<Report> {
     raise_fd_limit();
     let before = args.pid.and_then(|pid| procstat::sample(pid).ok());
     let pid = std::process::id();
     let ids = (0..args.clients)
         .map(|i| format!("bench-{pid}-conn-{i}"))
         .collect();
-    let opened = open_many(args, ids).await?;
+    let opened = open_many(args, target, ids).await?;
     let connections = opened.conns.len() as u64;
     let hold = args.duration.map_or(DEFAULT_HOLD, Duration::from_secs_f64);
     tokio::time::sleep(hold).await;

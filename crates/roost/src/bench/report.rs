@@ -12,6 +12,8 @@ use super::stats::LatencySummary;
 #[derive(Debug, Default)]
 pub(crate) struct Report {
     pub(crate) scenario: &'static str,
+    /// tcp, tls, ws or wss.
+    pub(crate) transport: &'static str,
     pub(crate) qos: u8,
     pub(crate) version: u8,
     pub(crate) size: usize,
@@ -39,6 +41,9 @@ pub(crate) struct Report {
     pub(crate) broker_cpu_secs_per_million: Option<f64>,
     pub(crate) broker_rss_kb: Option<u64>,
     pub(crate) broker_rss_bytes_per_conn: Option<f64>,
+    /// CPU time of `roost bench` itself over the whole run (the clients' side: TLS handshakes
+    /// and encryption show there too).
+    pub(crate) client_cpu_secs: Option<f64>,
     pub(crate) seconds: f64,
 }
 
@@ -67,6 +72,7 @@ impl Report {
         let lat = |f: fn(&LatencySummary) -> u64| Value::from(self.latency.as_ref().map(f));
         vec![
             ("scenario", Value::Str(self.scenario.to_owned())),
+            ("transport", Value::Str(self.transport.to_owned())),
             ("qos", Value::Int(self.qos.into())),
             ("version", Value::Int(self.version.into())),
             ("size", Value::Int(self.size as u64)),
@@ -88,6 +94,7 @@ impl Report {
             ("connections_per_sec", self.connections_per_sec.into()),
             ("held", self.held.into()),
             ("broker_cpu_secs", self.broker_cpu_secs.into()),
+            ("client_cpu_secs", self.client_cpu_secs.into()),
             (
                 "broker_cpu_secs_per_million",
                 self.broker_cpu_secs_per_million.into(),
@@ -129,8 +136,9 @@ impl Report {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "{}: {} publisher(s), {} subscriber(s), QoS {}, MQTT v{}, {} B payload, {:.2} s",
+            "{} over {}: {} publisher(s), {} subscriber(s), QoS {}, MQTT v{}, {} B payload, {:.2} s",
             self.scenario,
+            self.transport,
             self.publishers,
             self.subscribers,
             self.qos,
@@ -179,6 +187,9 @@ impl Report {
                 let _ = write!(out, ", {per:.0} B RSS per connection");
             }
             out.push('\n');
+        }
+        if let Some(cpu) = self.client_cpu_secs {
+            let _ = writeln!(out, "  load generator: {cpu:.2} CPU s");
         }
         out
     }

@@ -13,7 +13,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use super::args::{BenchArgs, Scenario};
-use super::clients::{open_many, Conn};
+use super::clients::{open_many, Conn, Target};
 use super::payload::Clock;
 use super::procstat::{self, ProcSample};
 use super::progress::Progress;
@@ -69,12 +69,12 @@ struct Outcome {
 }
 
 /// Runs a fanin, fanout or pairs scenario to its end.
-pub(crate) async fn run(args: &BenchArgs) -> Result<Report> {
+pub(crate) async fn run(args: &BenchArgs, target: &Target) -> Result<Report> {
     let layout = layout(args);
     let pid = std::process::id();
     let sub_ids = (0..layout.subscribe_filters.len()).map(|i| format!("bench-{pid}-sub-{i}"));
     let pub_ids = (0..layout.publish_topics.len()).map(|i| format!("bench-{pid}-pub-{i}"));
-    let opened = open_many(args, sub_ids.chain(pub_ids).collect()).await?;
+    let opened = open_many(args, target, sub_ids.chain(pub_ids).collect()).await?;
     let connections = opened.conns.len() as u64;
     let connect_secs = opened.elapsed.as_secs_f64();
     let mut subscribers = opened.conns;
