@@ -165,6 +165,7 @@
       }
     } },
     errBox,
+    h("input", { type: "text", name: "username", autocomplete: "username", value: s.username, hidden: true, readonly: true }),
     h("label", { class: "field", hidden: Boolean(known) }, "Current password", oldPwd),
     h("label", { class: "field" }, "New password", newPwd, h("span", { class: "hint" }, "At least 8 characters; not the default password.")),
     h("label", { class: "field" }, "Confirm new password", again),
@@ -202,10 +203,10 @@
     const nodePill = h("span", { class: "node-pill", id: "node-pill", title: "Node status" }, h("span", { class: "dot" }), "…");
     const content = h("main", { class: "content", id: "content" });
     app.replaceChildren(h("div", { class: "shell" },
-      h("aside", { class: "sidebar" },
+      h("aside", { class: "sidebar" }, h("div", { class: "sidebar-inner" },
         h("div", { class: "brand" }, icon("logo"), h("div", null, h("div", { class: "brand-name" }, "Roost"), h("div", { class: "brand-sub" }, "Dashboard"))),
         nav,
-        h("div", { class: "sidebar-foot" }, "Roost ", s.version || "")),
+        h("div", { class: "sidebar-foot" }, "Roost ", s.version || ""))),
       h("div", { class: "main" },
         h("header", { class: "topbar" },
           crumbs,

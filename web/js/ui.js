@@ -27,7 +27,9 @@
     return toast(prefix + text + status, "error");
   }
 
-  function modal(title, body, buttons) {
+  // buttons: [{label, kind, value, submit, onSubmit(form)}]; opts: {wide}. Resolves with the
+  // chosen button's value, or null when dismissed (Escape, click outside).
+  function modal(title, body, buttons, opts) {
     return new Promise((resolve) => {
       const back = h("div", { class: "modal-back" });
       const done = (value) => {
@@ -40,7 +42,7 @@
       for (const b of buttons) {
         foot.appendChild(h("button", { class: "btn " + (b.kind || ""), type: b.submit ? "submit" : "button", onclick: b.submit ? null : () => done(b.value) }, b.label));
       }
-      const dialog = h("form", { class: "modal", role: "dialog", "aria-modal": "true", "aria-label": title },
+      const dialog = h("form", { class: "modal" + (opts && opts.wide ? " wide" : ""), role: "dialog", "aria-modal": "true", "aria-label": title },
         h("div", { class: "modal-head" }, title),
         h("div", { class: "modal-body" }, body),
         foot);

@@ -4,6 +4,7 @@
 (function (global) {
   "use strict";
   const Roost = global.Roost || (global.Roost = {});
+  Roost.pages = Roost.pages || {}; // filled by js/pages/*.js, read by the router in js/app.js
 
   // h("div", {class: "x", onclick: fn}, child, "text", [more]) -> Element.
   function h(tag, attrs, ...children) {
