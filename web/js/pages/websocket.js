@@ -112,7 +112,7 @@
       });
     }
 
-    const statusBox = h("div", { style: "display:flex;gap:10px;align-items:center" });
+    const statusBox = h("div", { id: "ws-status", style: "display:flex;gap:10px;align-items:center" });
     const connectBtn = h("button", { class: "btn primary", type: "submit", id: "ws-connect" });
     const errLine = h("div", { class: "form-error", id: "ws-error", hidden: true });
     const connForm = h("form", { class: "form-grid", onsubmit: (ev) => {
