@@ -72,9 +72,11 @@
       const message = (data && data.message) || (text && data === null ? text.slice(0, 300) : resp.status + " " + resp.statusText);
       const error = new ApiError(resp.status, code, message);
       if (!quiet && resp.status === 401 && api.onAuthLost) {
+        error.authLost = true; // the login screen shows it; callers need not toast it again
         session.clear();
         api.onAuthLost("expired", error);
       } else if (!quiet && resp.status === 403 && code === "PASSWORD_CHANGE_REQUIRED" && api.onAuthLost) {
+        error.authLost = true;
         const s = session.load();
         if (s) { s.must_change_password = true; session.save(s); }
         api.onAuthLost("password", error);

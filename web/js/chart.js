@@ -98,7 +98,11 @@
       ctx.textBaseline = "top";
       const labelEvery = Math.max(1, Math.ceil(70 / (plotW / (n - 1))));
       this.points.forEach((p, i) => {
-        if ((this.points.length - 1 - i) % labelEvery === 0) ctx.fillText(clock(p.t), xOf(i), top + plotH + 8);
+        if ((this.points.length - 1 - i) % labelEvery !== 0) return;
+        const label = clock(p.t);
+        const half = ctx.measureText(label).width / 2;
+        const x = Math.min(Math.max(xOf(i), left + half), w - right - half);
+        ctx.fillText(label, x, top + plotH + 8);
       });
 
       if (this.points.length === 0) {

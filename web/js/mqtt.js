@@ -306,7 +306,10 @@
           }
         };
         ws.onmessage = (ev) => this.onData(ev.data);
-        ws.onerror = () => this.fail("WebSocket error talking to " + this.url);
+        // Browsers hide why a WebSocket failed; say what the likely causes are.
+        ws.onerror = () => this.fail(this.state === "connecting"
+          ? "could not open a WebSocket to " + this.url + " (nothing listens there, or it refused the upgrade)"
+          : "WebSocket error on " + this.url);
         ws.onclose = (ev) => this.fail(this.state === "connecting"
           ? "the server closed the WebSocket before CONNACK (code " + ev.code + (ev.reason ? ", " + ev.reason : "") + ")"
           : "connection closed by the server (code " + ev.code + (ev.reason ? ", " + ev.reason : "") + ")", true);

@@ -18,12 +18,14 @@
     return item;
   }
 
-  // Show an API or other failure to the person. 401s are also routed to login by the api module.
+  // Show an API or other failure to the person. A lost session (401) is not toasted here: the api
+  // module has already sent the person to the login screen, which shows the reason.
   function error(err, what) {
     const text = err && err.message ? err.message : String(err);
     const prefix = what ? what + ": " : "";
     const status = err && err.status ? ` (${err.status}${err.code ? " " + err.code : ""})` : "";
-    console.error(prefix + text, err);
+    console.warn(prefix + text + status);
+    if (err && err.authLost) return null;
     return toast(prefix + text + status, "error");
   }
 

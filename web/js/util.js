@@ -132,12 +132,10 @@
     return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
   }
 
-  function debounce(fn, ms) {
-    let timer = null;
-    return (...args) => {
-      clearTimeout(timer);
-      timer = setTimeout(() => fn(...args), ms);
-    };
+  // MQTT 5 subscription option bits (0/1) as Yes/No; absent for older protocol versions.
+  function flag(v) {
+    if (v === null || v === undefined) return "—";
+    return v ? "Yes" : "No";
   }
 
   // Base64 <-> bytes without going through Latin-1 strings the caller might misread.
@@ -146,6 +144,19 @@
     const out = new Uint8Array(bin.length);
     for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
     return out;
+  }
+
+  // A payload as text: `text` is null unless it is UTF-8; `printable` is false when it holds
+  // control characters other than tab and line breaks, i.e. when hex is the better view.
+  function payloadText(bytesArr) {
+    let text = null;
+    try {
+      text = new TextDecoder("utf-8", { fatal: true }).decode(bytesArr);
+    } catch (_err) {
+      return { text: null, printable: false };
+    }
+    const printable = !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(text);
+    return { text, printable };
   }
 
   function hexDump(bytesArr) {
@@ -159,5 +170,5 @@
     return lines.join("\n");
   }
 
-  Roost.util = { h, svg, icon, num, rate, bytes, duration, time, clock, debounce, base64ToBytes, hexDump };
+  Roost.util = { h, svg, icon, flag, num, rate, bytes, duration, time, clock, base64ToBytes, payloadText, hexDump };
 })(window);

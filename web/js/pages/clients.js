@@ -151,8 +151,8 @@
         h("div", { style: "margin-top:18px" }, ui.card("Subscriptions", h("div", { class: "card-body flush" }, ui.table([
           { title: "Topic filter", render: (s) => h("span", { class: "mono" }, s.topic) },
           { title: "QoS", class: "num", render: (s) => s.qos },
-          { title: "No local", class: "num", render: (s) => s.nl ?? "—" },
-          { title: "Retain as published", class: "num", render: (s) => s.rap ?? "—" },
+          { title: "No local", class: "num", render: (s) => Roost.util.flag(s.nl) },
+          { title: "Retain as published", class: "num", render: (s) => Roost.util.flag(s.rap) },
           { title: "Retain handling", class: "num", render: (s) => s.rh ?? "—" },
         ], subs, "This client has no subscriptions.")), h("span", { class: "sub" }, num(subs.length) + " filters"))));
     }

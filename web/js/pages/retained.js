@@ -4,7 +4,7 @@
 (function (global) {
   "use strict";
   const Roost = global.Roost;
-  const { h, time, bytes, base64ToBytes, hexDump } = Roost.util;
+  const { h, time, bytes, base64ToBytes, payloadText, hexDump } = Roost.util;
   const { api, ui } = Roost;
 
   function messagePath(topic) {
@@ -37,24 +37,20 @@
       ui.error(new Error("the payload is not valid base64"), "Retained message " + topic);
       return;
     }
-    let text = null;
-    try {
-      text = new TextDecoder("utf-8", { fatal: true }).decode(payload);
-    } catch (_err) {
-      text = null;
-    }
+    const { text, printable } = payloadText(payload);
     const box = h("pre", { class: "payload-box", id: "retained-payload" });
-    const textBtn = h("button", { type: "button", class: text === null ? "" : "on", id: "payload-as-text" }, "Text");
-    const hexBtn = h("button", { type: "button", class: text === null ? "on" : "", id: "payload-as-hex" }, "Hex");
+    const textBtn = h("button", { type: "button", id: "payload-as-text" }, "Text");
+    const hexBtn = h("button", { type: "button", id: "payload-as-hex" }, "Hex");
     const show = (mode) => {
       textBtn.classList.toggle("on", mode === "text");
       hexBtn.classList.toggle("on", mode === "hex");
       if (mode === "hex") box.textContent = payload.length ? hexDump(payload) : "(empty payload)";
-      else box.textContent = text === null ? "The payload is not valid UTF-8; showing it as hex is exact." : text || "(empty payload)";
+      else if (text === null) box.textContent = "The payload is not valid UTF-8: the hex view shows it exactly.";
+      else box.textContent = text ? text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, "\u00b7") : "(empty payload)";
     };
     textBtn.addEventListener("click", () => show("text"));
     hexBtn.addEventListener("click", () => show("hex"));
-    show(text === null ? "hex" : "text");
+    show(printable ? "text" : "hex");
     const body = h("div", { class: "form-grid", style: "min-width:0" },
       h("dl", { class: "kv" },
         h("dt", null, "Topic"), h("dd", { class: "mono" }, msg.topic),

@@ -39,13 +39,11 @@
     return `${l.type}://${host}:${port}${path}`;
   }
 
-  function payloadText(bytes) {
+  function shownPayload(bytes) {
     if (bytes.length === 0) return { text: "(empty)", binary: false };
-    try {
-      return { text: new TextDecoder("utf-8", { fatal: true }).decode(bytes), binary: false };
-    } catch (_err) {
-      return { text: Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join(" "), binary: true };
-    }
+    const { text, printable } = Roost.util.payloadText(bytes);
+    if (printable) return { text, binary: false };
+    return { text: Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join(" "), binary: true };
   }
 
   function log(entry) {
@@ -74,9 +72,11 @@
     client.on("message", (m) => log({ dir: "in", topic: m.topic, qos: m.qos, retain: m.retain, payload: m.payload, at: new Date() }));
     client.on("close", (ev) => {
       if (conn.client !== client) return;
+      const wasUp = conn.status === "connected";
       conn.client = null;
       conn.subs = [];
-      if (ev.error) ui.toast("WebSocket connection ended: " + ev.error.message, "error");
+      // A failed connect is reported once, by connect() below; a dropped session here.
+      if (ev.error && wasUp) ui.toast("WebSocket connection ended: " + ev.error.message, "error");
       setStatus("disconnected", ev.error ? ev.error.message : null);
     });
     setStatus("connecting");
@@ -239,7 +239,7 @@
       msgCount.textContent = `${received} received · ${conn.messages.length - received} published`;
       msgList.replaceChildren(...(shown.length === 0 ? [ui.emptyState(conn.status === "connected" ? "No messages yet. Subscribe to a topic and publish to it." : "Messages appear here once connected.")]
         : shown.map((m) => {
-          const p = payloadText(m.payload);
+          const p = shownPayload(m.payload);
           return h("div", { class: "msg-item " + m.dir },
             h("div", { class: "msg-meta" },
               h("span", { class: "msg-topic" }, m.topic),
