@@ -50,6 +50,12 @@
 
     destroy() { this.resizeObserver.disconnect(); }
 
+    // Horizontal slots: the window widens with the data up to maxPoints, so a fresh chart does
+    // not squeeze its first samples into the right edge.
+    slots() {
+      return Math.min(this.maxPoints, Math.max(12, this.points.length));
+    }
+
     layout() {
       const w = this.el.clientWidth;
       const ht = this.el.clientHeight;
@@ -90,7 +96,7 @@
         ctx.fillText(this.format(y), left - 8, py);
       }
 
-      const n = this.maxPoints;
+      const n = this.slots();
       const xOf = (i) => left + (plotW * (i + (n - this.points.length))) / (n - 1);
       const yOf = (v) => top + plotH - (Math.max(0, v) / yMax) * plotH;
 
@@ -161,7 +167,7 @@
       const { w, left, right } = this.layout();
       const rect = this.canvas.getBoundingClientRect();
       const plotW = w - left - right;
-      const n = this.maxPoints;
+      const n = this.slots();
       const rel = ((ev.clientX - rect.left - left) / plotW) * (n - 1) - (n - this.points.length);
       const i = Math.min(this.points.length - 1, Math.max(0, Math.round(rel)));
       this.hover = i;

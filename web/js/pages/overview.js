@@ -73,7 +73,7 @@
         if (!ctx.alive) return;
         updated.textContent = "Update failed: " + err.message;
         updated.style.color = "var(--danger)";
-        if (!failing && err.status !== 401) ui.error(err, "Overview");
+        if (!failing) ui.error(err, "Overview");
         failing = true;
         return;
       }
@@ -116,32 +116,47 @@
       }
       history.last = { t: now, received, sent };
 
-      nodeBox.replaceChildren(node ? kvRows([
-        ["Node", node.node],
-        ["Status", ui.badge(node.node_status || "unknown", node.node_status === "running" ? "ok" : "warn")],
-        ["Version", node.version],
-        ["Uptime", duration(node.uptime)],
-        ["Memory used", bytes(node.process_used_memory)],
-        ["Load (1 / 5 / 15 min)", [node.load1, node.load5, node.load15].map((x) => (typeof x === "number" ? x.toFixed(2) : "—")).join(" / ")],
-        ["Live connections", num(node.live_connections)],
-        ["Checked at", time(now.toISOString())],
-      ]) : ui.emptyState("The API reported no node."));
-
-      trafficBox.replaceChildren(kvRows([
-        ["Bytes received", bytes(metrics["bytes.received"])],
-        ["Bytes sent", bytes(metrics["bytes.sent"])],
-        ["Packets received", num(metrics["packets.received"])],
-        ["Packets sent", num(metrics["packets.sent"])],
-        ["QoS 0 / 1 / 2 received", [0, 1, 2].map((q) => num(metrics[`messages.qos${q}.received`])).join(" / ")],
-        ["QoS 0 / 1 / 2 sent", [0, 1, 2].map((q) => num(metrics[`messages.qos${q}.sent`])).join(" / ")],
-        ["Clients connected (total)", num(metrics["client.connected"])],
-        ["Clients disconnected (total)", num(metrics["client.disconnected"])],
-        ["Authentication failures", num(metrics["client.auth.failure"])],
-      ]));
+      nodeBox.replaceChildren(node ? nodeFacts(node, now) : ui.emptyState("The API reported no node."));
+      trafficBox.replaceChildren(trafficFacts(metrics));
     }
 
-    poll();
-    ctx.every(POLL_MS, poll);
+    // One request set at a time: a slow broker must not pile up polls.
+    let busy = false;
+    const tick = () => {
+      if (busy) return;
+      busy = true;
+      poll().finally(() => { busy = false; });
+    };
+    tick();
+    ctx.every(POLL_MS, tick);
+  }
+
+  function nodeFacts(node, now) {
+    return kvRows([
+      ["Node", node.node],
+      ["Status", ui.badge(node.node_status || "unknown", node.node_status === "running" ? "ok" : "warn")],
+      ["Version", node.version],
+      ["Uptime", duration(node.uptime)],
+      ["Memory used", bytes(node.process_used_memory)],
+      ["Load (1 / 5 / 15 min)", [node.load1, node.load5, node.load15].map((x) => (typeof x === "number" ? x.toFixed(2) : "—")).join(" / ")],
+      ["Live connections", num(node.live_connections)],
+      ["Checked at", time(now.toISOString())],
+    ]);
+  }
+
+  function trafficFacts(metrics) {
+    const perQos = (dir) => [0, 1, 2].map((q) => num(metrics[`messages.qos${q}.${dir}`])).join(" / ");
+    return kvRows([
+      ["Bytes received", bytes(metrics["bytes.received"])],
+      ["Bytes sent", bytes(metrics["bytes.sent"])],
+      ["Packets received", num(metrics["packets.received"])],
+      ["Packets sent", num(metrics["packets.sent"])],
+      ["QoS 0 / 1 / 2 received", perQos("received")],
+      ["QoS 0 / 1 / 2 sent", perQos("sent")],
+      ["Clients connected (total)", num(metrics["client.connected"])],
+      ["Clients disconnected (total)", num(metrics["client.disconnected"])],
+      ["Authentication failures", num(metrics["client.auth.failure"])],
+    ]);
   }
 
   function pushBounded(arr, item) {

@@ -93,7 +93,8 @@
     }
   }
 
-  function render(ctx) {
+  // The connection form; returns {el, statusBox, draw}.
+  function connectionCard() {
     const s = conn.form || { url: "", clientId: randomId(), username: "", password: "", keepalive: 60, clean: true };
     const f = {
       url: h("input", { class: "input", id: "ws-url", value: s.url, placeholder: "ws://host:8083/mqtt" }),
@@ -111,11 +112,11 @@
         ui.error(err, "Listeners (using the default WebSocket address)");
       });
     }
-
     const statusBox = h("div", { id: "ws-status", style: "display:flex;gap:10px;align-items:center" });
     const connectBtn = h("button", { class: "btn primary", type: "submit", id: "ws-connect" });
     const errLine = h("div", { class: "form-error", id: "ws-error", hidden: true });
-    const connForm = h("form", { class: "form-grid", onsubmit: (ev) => {
+    const problem = (text) => { errLine.textContent = text; errLine.hidden = false; };
+    const onSubmit = (ev) => {
       ev.preventDefault();
       if (conn.client) {
         const c = conn.client;
@@ -126,147 +127,174 @@
         return;
       }
       const ka = Number(f.keepalive.value);
-      if (!Number.isInteger(ka) || ka < 0 || ka > 65535) { errLine.textContent = "Keepalive must be a whole number of seconds from 0 to 65535."; errLine.hidden = false; return; }
-      if (!/^wss?:\/\//.test(f.url.value.trim())) { errLine.textContent = "The address must start with ws:// or wss://."; errLine.hidden = false; return; }
-      connect({ url: f.url.value.trim(), clientId: f.clientId.value.trim(), username: f.username.value, password: f.password.value, keepalive: ka, clean: f.clean.checked });
-    } },
-    errLine,
-    h("div", { class: "form-row", style: "grid-template-columns:2fr 1.2fr" },
-      h("label", { class: "field" }, "Broker address", f.url),
-      h("label", { class: "field" }, "Client ID", f.clientId)),
-    h("div", { class: "form-row", style: "grid-template-columns:1fr 1fr 120px auto auto" },
-      h("label", { class: "field" }, "Username", f.username),
-      h("label", { class: "field" }, "Password", f.password),
-      h("label", { class: "field" }, "Keepalive (s)", f.keepalive),
-      h("label", { class: "check", style: "min-height:34px" }, f.clean, "Clean session"),
-      connectBtn));
+      if (!Number.isInteger(ka) || ka < 0 || ka > 65535) return problem("Keepalive must be a whole number of seconds from 0 to 65535.");
+      if (!/^wss?:\/\//.test(f.url.value.trim())) return problem("The address must start with ws:// or wss://.");
+      return connect({ url: f.url.value.trim(), clientId: f.clientId.value.trim(), username: f.username.value, password: f.password.value, keepalive: ka, clean: f.clean.checked });
+    };
+    const form = h("form", { class: "form-grid", onsubmit: onSubmit },
+      errLine,
+      h("div", { class: "form-row", style: "grid-template-columns:2fr 1.2fr" },
+        h("label", { class: "field" }, "Broker address", f.url),
+        h("label", { class: "field" }, "Client ID", f.clientId)),
+      h("div", { class: "form-row", style: "grid-template-columns:1fr 1fr 120px auto auto" },
+        h("label", { class: "field" }, "Username", f.username),
+        h("label", { class: "field" }, "Password", f.password),
+        h("label", { class: "field" }, "Keepalive (s)", f.keepalive),
+        h("label", { class: "check", style: "min-height:34px" }, f.clean, "Clean session"),
+        connectBtn));
+    const draw = () => {
+      const st = conn.status;
+      statusBox.replaceChildren(st === "connected" ? ui.badge("Connected", "ok") : st === "connecting" ? ui.badge("Connecting…", "warn") : ui.badge("Disconnected", "off"));
+      connectBtn.replaceChildren(icon(st === "disconnected" ? "link" : "kick"), st === "disconnected" ? "Connect" : "Disconnect");
+      connectBtn.className = "btn " + (st === "disconnected" ? "primary" : "danger");
+      for (const el of Object.values(f)) el.disabled = st !== "disconnected";
+      if (conn.error) problem(conn.error);
+      else errLine.hidden = true;
+    };
+    return { el: ui.card("Connection", h("div", { class: "card-body" }, form)), statusBox, draw };
+  }
 
-    // ---- subscribe ----
-    const subTopic = h("input", { class: "input", id: "ws-sub-topic", value: "testtopic/#", placeholder: "Topic filter" });
-    const subQos = qosSelect("ws-sub-qos");
+  function connectedClient() {
+    const client = conn.client;
+    if (client && client.connected) return client;
+    ui.toast("Connect first.", "warn");
+    return null;
+  }
+
+  // Subscribe form and the list of active subscriptions; returns {el, draw}.
+  function subscribeCard() {
+    const topicIn = h("input", { class: "input", id: "ws-sub-topic", value: "testtopic/#", placeholder: "Topic filter" });
+    const qosIn = qosSelect("ws-sub-qos");
     const chips = h("div", { class: "sub-chips", id: "ws-subs" });
-    const subBtn = h("button", { class: "btn primary", type: "submit", id: "ws-subscribe" }, icon("plus"), "Subscribe");
-    const subForm = h("form", { class: "form-grid", onsubmit: async (ev) => {
+    const btn = h("button", { class: "btn primary", type: "submit", id: "ws-subscribe" }, icon("plus"), "Subscribe");
+    const onSubmit = async (ev) => {
       ev.preventDefault();
-      const topic = subTopic.value.trim();
-      const qos = Number(subQos.value);
-      const client = conn.client;
-      if (!client || !client.connected) { ui.toast("Connect first.", "warn"); return; }
+      const client = connectedClient();
+      if (!client) return;
+      const topic = topicIn.value.trim();
       try {
         Roost.mqtt.checkTopicFilter(topic);
-        const granted = await client.subscribe(topic, qos);
+        const granted = await client.subscribe(topic, Number(qosIn.value));
         conn.subs = conn.subs.filter((x) => x.topic !== topic).concat([{ topic, qos: granted }]);
-        conn.redraw && conn.redraw("subs");
+        if (conn.redraw) conn.redraw("subs");
         ui.toast(`Subscribed to ${topic} (QoS ${granted}).`);
       } catch (err) {
         ui.error(err, "Subscribe to " + topic);
       }
-    } },
-    h("div", { class: "form-row", style: "grid-template-columns:1fr 110px auto" },
-      h("label", { class: "field" }, "Topic filter", subTopic),
-      h("label", { class: "field" }, "QoS", subQos),
-      subBtn),
-    chips);
+    };
+    const unsubscribe = async (sub) => {
+      const client = connectedClient();
+      if (!client) return;
+      try {
+        await client.unsubscribe(sub.topic);
+        conn.subs = conn.subs.filter((x) => x !== sub);
+        if (conn.redraw) conn.redraw("subs");
+      } catch (err) {
+        ui.error(err, "Unsubscribe from " + sub.topic);
+      }
+    };
+    const draw = () => {
+      btn.disabled = conn.status !== "connected";
+      chips.replaceChildren(...(conn.subs.length === 0
+        ? [h("span", { class: "hint" }, conn.status === "connected" ? "No subscriptions yet." : "Connect to subscribe.")]
+        : conn.subs.map((sub) => h("span", { class: "chip" }, sub.topic, h("span", { class: "hint" }, "QoS " + sub.qos),
+          h("button", { type: "button", title: "Unsubscribe", "aria-label": "Unsubscribe " + sub.topic, onclick: () => unsubscribe(sub) }, "×")))));
+    };
+    const form = h("form", { class: "form-grid", onsubmit: onSubmit },
+      h("div", { class: "form-row", style: "grid-template-columns:1fr 110px auto" },
+        h("label", { class: "field" }, "Topic filter", topicIn),
+        h("label", { class: "field" }, "QoS", qosIn),
+        btn),
+      chips);
+    return { el: ui.card("Subscribe", h("div", { class: "card-body" }, form)), draw };
+  }
 
-    // ---- publish ----
-    const pubTopic = h("input", { class: "input", id: "ws-pub-topic", value: "testtopic/1", placeholder: "Topic" });
-    const pubPayload = h("textarea", { class: "input", id: "ws-pub-payload", rows: "4" });
-    pubPayload.value = JSON.stringify({ msg: "hello from the Roost dashboard" });
-    const pubQos = qosSelect("ws-pub-qos");
-    const pubRetain = h("input", { type: "checkbox", id: "ws-pub-retain" });
-    const pubBtn = h("button", { class: "btn primary", type: "submit", id: "ws-publish" }, icon("send"), "Publish");
-    const pubForm = h("form", { class: "form-grid", onsubmit: async (ev) => {
+  // Publish form; returns {el, draw}.
+  function publishCard() {
+    const topicIn = h("input", { class: "input", id: "ws-pub-topic", value: "testtopic/1", placeholder: "Topic" });
+    const payloadIn = h("textarea", { class: "input", id: "ws-pub-payload", rows: "4" });
+    payloadIn.value = JSON.stringify({ msg: "hello from the Roost dashboard" });
+    const qosIn = qosSelect("ws-pub-qos");
+    const retainIn = h("input", { type: "checkbox", id: "ws-pub-retain" });
+    const btn = h("button", { class: "btn primary", type: "submit", id: "ws-publish" }, icon("send"), "Publish");
+    const onSubmit = async (ev) => {
       ev.preventDefault();
-      const client = conn.client;
-      if (!client || !client.connected) { ui.toast("Connect first.", "warn"); return; }
-      const topic = pubTopic.value.trim();
-      const qos = Number(pubQos.value);
-      const retain = pubRetain.checked;
-      const payload = new TextEncoder().encode(pubPayload.value);
+      const client = connectedClient();
+      if (!client) return;
+      const topic = topicIn.value.trim();
+      const qos = Number(qosIn.value);
+      const retain = retainIn.checked;
+      const payload = new TextEncoder().encode(payloadIn.value);
       try {
         await client.publish(topic, payload, { qos, retain });
         log({ dir: "out", topic, qos, retain, payload, at: new Date() });
       } catch (err) {
         ui.error(err, "Publish to " + topic);
       }
-    } },
-    h("div", { class: "form-row", style: "grid-template-columns:1fr 110px auto" },
-      h("label", { class: "field" }, "Topic", pubTopic),
-      h("label", { class: "field" }, "QoS", pubQos),
-      h("label", { class: "check", style: "min-height:34px" }, pubRetain, "Retain")),
-    h("label", { class: "field" }, "Payload", pubPayload),
-    h("div", null, pubBtn));
+    };
+    const form = h("form", { class: "form-grid", onsubmit: onSubmit },
+      h("div", { class: "form-row", style: "grid-template-columns:1fr 110px auto" },
+        h("label", { class: "field" }, "Topic", topicIn),
+        h("label", { class: "field" }, "QoS", qosIn),
+        h("label", { class: "check", style: "min-height:34px" }, retainIn, "Retain")),
+      h("label", { class: "field" }, "Payload", payloadIn),
+      h("div", null, btn));
+    return { el: ui.card("Publish", h("div", { class: "card-body" }, form)), draw: () => { btn.disabled = conn.status !== "connected"; } };
+  }
 
-    // ---- messages ----
-    const msgList = h("div", { class: "msg-list", id: "ws-messages" });
-    const msgCount = h("span", { class: "sub" });
+  // The message log, newest first, optionally only what was received; returns {el, draw}.
+  function messagesCard() {
+    const list = h("div", { class: "msg-list", id: "ws-messages" });
+    const count = h("span", { class: "sub" });
     let showOut = true;
+    const choose = (ev, out) => {
+      showOut = out;
+      for (const b of seg.children) b.classList.toggle("on", b === ev.currentTarget);
+      draw();
+    };
     const seg = h("div", { class: "seg" },
-      h("button", { type: "button", class: "on", onclick: (ev) => { showOut = true; segOn(ev); drawMessages(); } }, "All"),
-      h("button", { type: "button", onclick: (ev) => { showOut = false; segOn(ev); drawMessages(); } }, "Received"));
-    const segOn = (ev) => { for (const b of seg.children) b.classList.toggle("on", b === ev.currentTarget); };
-    const clearBtn = ui.button("Clear", { small: true, icon: "trash", onclick: () => { conn.messages = []; drawMessages(); } });
-
-    function drawStatus() {
-      const st = conn.status;
-      statusBox.replaceChildren(
-        st === "connected" ? ui.badge("Connected", "ok") : st === "connecting" ? ui.badge("Connecting…", "warn") : ui.badge("Disconnected", "off"));
-      connectBtn.replaceChildren(icon(st === "disconnected" ? "link" : "kick"), st === "disconnected" ? "Connect" : "Disconnect");
-      connectBtn.className = "btn " + (st === "disconnected" ? "primary" : "danger");
-      const locked = st !== "disconnected";
-      for (const el of Object.values(f)) el.disabled = locked;
-      subBtn.disabled = pubBtn.disabled = st !== "connected";
-      if (conn.error) { errLine.textContent = conn.error; errLine.hidden = false; } else errLine.hidden = true;
-    }
-
-    function drawSubs() {
-      chips.replaceChildren(...(conn.subs.length === 0 ? [h("span", { class: "hint" }, conn.status === "connected" ? "No subscriptions yet." : "Connect to subscribe.")]
-        : conn.subs.map((sub) => h("span", { class: "chip" }, sub.topic, h("span", { class: "hint" }, "QoS " + sub.qos),
-          h("button", { type: "button", title: "Unsubscribe", "aria-label": "Unsubscribe " + sub.topic, onclick: async () => {
-            try {
-              await conn.client.unsubscribe(sub.topic);
-              conn.subs = conn.subs.filter((x) => x !== sub);
-              drawSubs();
-            } catch (err) {
-              ui.error(err, "Unsubscribe from " + sub.topic);
-            }
-          } }, "×")))));
-    }
-
-    function drawMessages() {
+      h("button", { type: "button", class: "on", onclick: (ev) => choose(ev, true) }, "All"),
+      h("button", { type: "button", onclick: (ev) => choose(ev, false) }, "Received"));
+    const clear = ui.button("Clear", { small: true, icon: "trash", onclick: () => { conn.messages = []; draw(); } });
+    const item = (m) => {
+      const p = shownPayload(m.payload);
+      return h("div", { class: "msg-item " + m.dir },
+        h("div", { class: "msg-meta" },
+          h("span", { class: "msg-topic" }, m.topic),
+          h("span", null, "QoS " + m.qos),
+          m.retain ? h("span", { class: "badge warn" }, "retained") : null,
+          p.binary ? h("span", { class: "badge off" }, "binary") : null,
+          h("span", { style: "margin-left:auto" }, (m.dir === "in" ? "received " : "published ") + clock(m.at))),
+        h("div", { class: "msg-payload" }, p.text));
+    };
+    function draw() {
       const shown = showOut ? conn.messages : conn.messages.filter((m) => m.dir === "in");
       const received = conn.messages.filter((m) => m.dir === "in").length;
-      msgCount.textContent = `${received} received · ${conn.messages.length - received} published`;
-      msgList.replaceChildren(...(shown.length === 0 ? [ui.emptyState(conn.status === "connected" ? "No messages yet. Subscribe to a topic and publish to it." : "Messages appear here once connected.")]
-        : shown.map((m) => {
-          const p = shownPayload(m.payload);
-          return h("div", { class: "msg-item " + m.dir },
-            h("div", { class: "msg-meta" },
-              h("span", { class: "msg-topic" }, m.topic),
-              h("span", null, "QoS " + m.qos),
-              m.retain ? h("span", { class: "badge warn" }, "retained") : null,
-              p.binary ? h("span", { class: "badge off" }, "binary") : null,
-              h("span", { style: "margin-left:auto" }, (m.dir === "in" ? "received " : "published ") + clock(m.at))),
-            h("div", { class: "msg-payload" }, p.text));
-        })));
+      count.textContent = `${received} received · ${conn.messages.length - received} published`;
+      list.replaceChildren(...(shown.length > 0 ? shown.map(item)
+        : [ui.emptyState(conn.status === "connected" ? "No messages yet. Subscribe to a topic and publish to it." : "Messages appear here once connected.")]));
     }
+    const el = ui.card("Messages", h("div", { class: "card-body flush" }, list), h("div", { style: "display:flex;gap:12px;align-items:center" }, count, seg, clear));
+    return { el, draw };
+  }
 
+  function render(ctx) {
+    const connection = connectionCard();
+    const subscribe = subscribeCard();
+    const publish = publishCard();
+    const messages = messagesCard();
     conn.redraw = (what) => {
       if (!ctx.alive) return;
-      if (what === "messages") drawMessages();
-      else if (what === "subs") drawSubs();
-      else { drawStatus(); drawSubs(); drawMessages(); }
+      if (what === "messages") messages.draw();
+      else if (what === "subs") subscribe.draw();
+      else for (const part of [connection, subscribe, publish, messages]) part.draw();
     };
     ctx.onLeave(() => { conn.redraw = null; });
-
     ctx.container.append(
-      ui.pageHead("WebSocket Client", "Test the broker from the browser over MQTT 3.1.1 on WebSocket.", statusBox),
-      ui.card("Connection", h("div", { class: "card-body" }, connForm)),
-      h("div", { class: "ws-layout", style: "margin-top:18px" },
-        ui.card("Subscribe", h("div", { class: "card-body" }, subForm)),
-        ui.card("Publish", h("div", { class: "card-body" }, pubForm))),
-      h("div", { style: "margin-top:18px" }, ui.card("Messages", h("div", { class: "card-body flush" }, msgList),
-        h("div", { style: "display:flex;gap:12px;align-items:center" }, msgCount, seg, clearBtn))));
+      ui.pageHead("WebSocket Client", "Test the broker from the browser over MQTT 3.1.1 on WebSocket.", connection.statusBox),
+      connection.el,
+      h("div", { class: "ws-layout", style: "margin-top:18px" }, subscribe.el, publish.el),
+      h("div", { style: "margin-top:18px" }, messages.el));
     conn.redraw("all");
   }
 
