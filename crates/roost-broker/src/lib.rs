@@ -18,6 +18,7 @@ mod server;
 mod session;
 mod sys;
 pub mod topic_tree;
+mod transport;
 
 pub use broker::Broker;
 pub use config::Config;
