@@ -69,7 +69,7 @@
       title: "Retained messages",
       path: "/api/v5/mqtt/retainer/messages",
       noun: "messages",
-      filters: [],
+      filters: [{ name: "topic", placeholder: "Topic filter, e.g. home/#" }],
       columns: [
         { title: "Topic", render: (m) => h("span", { class: "mono" }, m.topic) },
         { title: "QoS", class: "num", render: (m) => m.qos },
