@@ -19,6 +19,7 @@ mod server;
 mod session;
 mod sys;
 pub mod topic_tree;
+mod transport;
 
 pub use broker::Broker;
 pub use config::Config;

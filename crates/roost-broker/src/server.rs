@@ -12,7 +12,7 @@ use tokio::sync::{mpsc, Semaphore};
 use tracing::{info, warn};
 
 use crate::broker::Broker;
-use crate::config::{Config, Listener};
+use crate::config::{Config, Listener, ListenerProtocol};
 
 /// Why the broker could not start.
 #[derive(Debug, thiserror::Error)]
@@ -48,15 +48,19 @@ impl Server {
                 addr: listener.addr,
                 source,
             };
-            let socket = TcpListener::bind(listener.addr).await.map_err(bind_error)?;
-            let mut bound = listener.clone();
-            bound.addr = socket.local_addr().map_err(bind_error)?;
-            let family = if bound.addr.is_ipv4() { 4 } else { 6 };
-            info!(
-                "Opening ipv{family} listen socket on port {}.",
-                bound.addr.port()
-            );
-            listeners.push((Arc::new(bound), socket));
+            let bound = match bind(listener).await {
+                Ok(bound) => bound,
+                Err(e) if listener.optional => {
+                    warn!(
+                        "Cannot open the default {} listener on {}, going on without it: {e}.",
+                        listener.protocol, listener.addr
+                    );
+                    continue;
+                }
+                Err(e) => return Err(bind_error(e)),
+            };
+            log_opened(&bound.0);
+            listeners.push(bound);
         }
         Ok(Server { broker, listeners })
     }
@@ -103,6 +107,36 @@ impl Server {
         self.broker.shut_down();
         // Every connection task holds a sender; when the last one ends, recv returns None.
         let _ = tokio::time::timeout(Duration::from_secs(10), alive_rx.recv()).await;
+    }
+}
+
+/// Binds one listener; the returned copy has the port actually bound.
+async fn bind(listener: &Listener) -> std::io::Result<(Arc<Listener>, TcpListener)> {
+    let socket = TcpListener::bind(listener.addr).await?;
+    let mut bound = listener.clone();
+    bound.addr = socket.local_addr()?;
+    Ok((Arc::new(bound), socket))
+}
+
+/// The start-up line of a listener, as Mosquitto words it, and the URL of a WebSocket one.
+fn log_opened(listener: &Listener) {
+    let port = listener.addr.port();
+    match listener.protocol {
+        ListenerProtocol::Mqtt => {
+            let family = if listener.addr.is_ipv4() { 4 } else { 6 };
+            info!("Opening ipv{family} listen socket on port {port}.");
+        }
+        ListenerProtocol::WebSockets => {
+            info!("Opening websockets listen socket on port {port}.");
+            let mut shown = listener.addr;
+            if shown.ip().is_unspecified() {
+                shown.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+            }
+            info!(
+                "MQTT over WebSocket: ws://{shown}{} (any path; subprotocol mqtt).",
+                crate::config::DEFAULT_WEBSOCKET_PATH
+            );
+        }
     }
 }
 
@@ -166,7 +200,7 @@ fn spawn_connection(
     let broker = broker.clone();
     let listener = listener.clone();
     tokio::spawn(async move {
-        crate::connection::serve(broker, listener, index, stream, peer).await;
+        crate::transport::serve(broker, listener, index, stream, peer).await;
         drop(permit);
         drop(alive);
     });

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use roost_broker::config::{parse_str, Config, ConfigError};
+use roost_broker::config::{parse_str, Config, ConfigError, ListenerProtocol};
 use roost_proto::QoS;
 
 fn parse(text: &str) -> Result<Config, ConfigError> {
@@ -172,5 +172,46 @@ fn deprecated_and_obsolete_words_are_read_with_a_notice() {
 
 #[test]
 fn persistence_false_and_protocol_mqtt_are_what_roost_does() {
-    ok("persistence false\nlistener 1883\nprotocol mqtt\n");
+    let c = ok("persistence false\nlistener 1883\nprotocol mqtt\n");
+    assert_eq!(c.listeners[0].protocol, ListenerProtocol::Mqtt);
+}
+
+#[test]
+fn protocol_websockets_applies_to_its_listener_only() {
+    let c = ok("listener 1883\nlistener 8080\nprotocol websockets\nlistener 8081\n");
+    let protocols: Vec<_> = c.listeners.iter().map(|l| l.protocol).collect();
+    use ListenerProtocol::{Mqtt, WebSockets};
+    assert_eq!(protocols, [Mqtt, WebSockets, Mqtt]);
+    assert!(c.listeners.iter().all(|l| !l.optional));
+}
+
+#[test]
+fn a_file_opens_only_its_own_listeners_not_the_default_websocket_one() {
+    let c = ok("allow_anonymous true\n");
+    assert_eq!(c.listeners.len(), 1, "{:?}", c.listeners);
+    assert_eq!(c.listeners[0].protocol, ListenerProtocol::Mqtt);
+}
+
+#[test]
+fn without_a_file_websocket_listens_on_127_0_0_1_8083_and_p_moves_only_mqtt() {
+    let mut c = Config::default();
+    let shown: Vec<_> = c
+        .listeners
+        .iter()
+        .map(|l| (l.addr.to_string(), l.protocol, l.optional))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            ("127.0.0.1:1883".to_string(), ListenerProtocol::Mqtt, false),
+            (
+                "127.0.0.1:8083".to_string(),
+                ListenerProtocol::WebSockets,
+                true
+            ),
+        ]
+    );
+    c.override_port(1999);
+    assert_eq!(c.listeners[0].addr.port(), 1999);
+    assert_eq!(c.listeners[1].addr.port(), 8083);
 }

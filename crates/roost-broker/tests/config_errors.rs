@@ -65,6 +65,11 @@ fn bad_value_names_the_expected_form() {
     );
     assert!(error("listener http\n").contains("PORT must be a number from 0 to 65535"));
     assert!(error("max_qos 3\n").contains("expected 0, 1 or 2"));
+    assert_eq!(
+        error("listener 8080\nprotocol ws\n"),
+        "test.conf:2: 'protocol ws': expected one of mqtt, websockets, found 'ws' \
+         (expected: protocol mqtt | websockets)"
+    );
     assert!(error("log_facility 8\n").contains("expected 0 to 7"));
     assert!(error("log_timestamp_format %Q\n").contains("is not a strftime format"));
 }
@@ -97,9 +102,8 @@ fn not_supported_yet_names_the_feature() {
          (only 'persistence false' is accepted)"
     );
     assert_eq!(
-        error("listener 8080\nprotocol websockets\n"),
-        "test.conf:2: 'protocol' (WebSocket listeners) is not supported yet \
-         (only 'protocol mqtt' is accepted)"
+        error("listener 8080\nprotocol websockets\nhttp_dir /var/www\n"),
+        "test.conf:3: 'http_dir' (serving files over HTTP) is not supported yet"
     );
     assert!(error("listener 0 /run/mqtt.sock\n")
         .contains("Unix socket listeners are not supported yet"));

@@ -32,11 +32,40 @@ pub enum SocketDomain {
     Ipv6,
 }
 
+/// What a listener speaks (`protocol`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListenerProtocol {
+    /// MQTT straight over TCP (or TLS).
+    Mqtt,
+    /// MQTT over WebSocket: an HTTP upgrade, then MQTT in binary WebSocket messages.
+    WebSockets,
+}
+
+impl std::fmt::Display for ListenerProtocol {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ListenerProtocol::Mqtt => "mqtt",
+            ListenerProtocol::WebSockets => "websockets",
+        })
+    }
+}
+
+/// Where the embedded defaults listen for MQTT over WebSocket, as EMQX does: 127.0.0.1:8083.
+pub const DEFAULT_WEBSOCKET_PORT: u16 = 8083;
+
+/// The URL path the start-up lines give for the embedded WebSocket listener (any path works).
+pub const DEFAULT_WEBSOCKET_PATH: &str = "/mqtt";
+
 /// One network listener.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Listener {
     /// Address and port to bind.
     pub addr: SocketAddr,
+    /// What it speaks (`protocol mqtt | websockets`).
+    pub protocol: ListenerProtocol,
+    /// An extra of the embedded defaults, not asked for by the user: when it cannot be bound the
+    /// broker warns and goes on without it.
+    pub optional: bool,
     /// Most clients at once on this listener; `None` is unlimited (`max_connections -1`).
     pub max_connections: Option<usize>,
     /// Highest QoS clients may use here (`max_qos`).
@@ -78,6 +107,8 @@ impl Listener {
     pub fn new(addr: SocketAddr) -> Listener {
         Listener {
             addr,
+            protocol: ListenerProtocol::Mqtt,
+            optional: false,
             max_connections: None,
             max_qos: QoS::ExactlyOnce,
             max_topic_alias: 10,
@@ -114,7 +145,8 @@ pub const DEFAULT_DASHBOARD: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::L
 pub struct Config {
     /// Where the configuration came from, for log lines (`None`: embedded defaults).
     pub source: Option<PathBuf>,
-    /// Listeners; when the file names none, the local-only default on 127.0.0.1:1883.
+    /// Listeners; when the file names none, the local-only default on 127.0.0.1:1883. Without a
+    /// file, also MQTT over WebSocket on 127.0.0.1:8083 (optional: see [`Listener::optional`]).
     pub listeners: Vec<Listener>,
     /// True when no listener was configured and the broker runs in local-only mode.
     pub local_only: bool,
@@ -187,9 +219,15 @@ pub const MAX_PACKET_SIZE: u32 = 268_435_455 + 5;
 impl Default for Config {
     fn default() -> Config {
         let local = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 1883);
+        let mut websocket = Listener::new(SocketAddr::new(
+            IpAddr::V4(Ipv4Addr::LOCALHOST),
+            DEFAULT_WEBSOCKET_PORT,
+        ));
+        websocket.protocol = ListenerProtocol::WebSockets;
+        websocket.optional = true;
         Config {
             source: None,
-            listeners: vec![Listener::new(local)],
+            listeners: vec![Listener::new(local), websocket],
             local_only: true,
             security: SecuritySettings {
                 allow_anonymous: Some(true),
@@ -233,10 +271,11 @@ impl Default for Config {
 
 impl Config {
     /// Sets the port of every listener (`roost broker -p PORT`); with no listener configured, the
-    /// local-only listener moves to that port.
+    /// local-only listener moves to that port. The embedded WebSocket listener stays on 8083: it
+    /// is not the port `-p` names.
     pub fn override_port(&mut self, port: u16) {
         self.port_override = Some(port);
-        for listener in &mut self.listeners {
+        for listener in self.listeners.iter_mut().filter(|l| !l.optional) {
             listener.addr.set_port(port);
         }
     }

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use roost_proto::QoS;
 
-use super::{parse_file, Config, ConfigError, LogDest, LogTypes};
+use super::{parse_file, Config, ConfigError, ListenerProtocol, LogDest, LogTypes};
 
 /// A configuration read again.
 #[derive(Debug)]
@@ -185,6 +185,7 @@ pub fn restart_needed(old: &Config, new: &Config) -> Vec<String> {
             "mount_point" => mount_point;
             "use_username_as_clientid" => use_username_as_clientid;
             "bind_interface" => bind_interface;
+            "protocol" => protocol;
         }
         if !changed.is_empty() {
             out.push(format!("listener {}: {changed} ({KEPT})", a.addr));
@@ -222,7 +223,17 @@ macro_rules! shown_by_display {
     )*};
 }
 
-shown_by_display!(bool, u8, u16, u32, u64, usize, String, LogTypes);
+shown_by_display!(
+    bool,
+    u8,
+    u16,
+    u32,
+    u64,
+    usize,
+    String,
+    LogTypes,
+    ListenerProtocol
+);
 
 impl Shown for PathBuf {
     fn shown(&self) -> String {

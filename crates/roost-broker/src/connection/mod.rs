@@ -95,6 +95,8 @@ pub(crate) struct Connection<S> {
     pending: BytesMut,
     /// Bytes being written now.
     writing: BytesMut,
+    /// Written bytes the transport may still hold (TLS and WebSocket buffer until a flush).
+    unflushed: bool,
     version: ProtocolVersion,
 }
 
@@ -133,6 +135,7 @@ pub(crate) async fn serve<S>(
         read_hint: 2 * READ_MIN,
         pending: BytesMut::new(),
         writing: BytesMut::new(),
+        unflushed: false,
         version: ProtocolVersion::V3_1_1,
     };
     if conn.config.connection_messages {
@@ -179,7 +182,8 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             }
             self.prepare_read();
             match self.reader.read_buf(&mut self.inbuf).await {
-                Ok(0) | Err(_) => return Err(Ending::Closed),
+                Ok(0) => return Err(Ending::Closed),
+                Err(e) => return Err(self.read_failed(&e)),
                 Ok(n) => Metrics::add(&self.broker.metrics.bytes_received, n as u64),
             }
         }
@@ -216,13 +220,15 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
                 c = client.control.heard() => Event::Control(c),
                 _ = shutdown.changed() => Event::Shutdown,
                 _ = reloads.changed() => Event::Reloaded,
-                w = self.writer.write_buf(&mut self.writing), if !self.writing.is_empty() => Event::Wrote(w),
+                w = write_and_flush(&mut self.writer, &mut self.writing, &mut self.unflushed),
+                    if !self.writing.is_empty() || self.unflushed => Event::Wrote(w),
                 r = self.reader.read_buf(&mut self.inbuf) => Event::Read(r),
                 _ = client.session.woken() => Event::Woken,
                 _ = sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => Event::KeepAliveExpired,
             };
             let step = match event {
-                Event::Read(Ok(0)) | Event::Read(Err(_)) => Err(Ending::Closed),
+                Event::Read(Ok(0)) => Err(Ending::Closed),
+                Event::Read(Err(e)) => Err(self.read_failed(&e)),
                 Event::Read(Ok(n)) => {
                     self.adapt_read_hint(n);
                     last_read = Instant::now();
@@ -261,6 +267,19 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             }
         };
         Box::pin(self.finish(client, ending)).await;
+    }
+
+    /// How a failed read ends the connection: input the transport refused (a WebSocket text frame,
+    /// a bad TLS record) is named in the log; a socket error is a plain close, as on TCP.
+    fn read_failed(&self, e: &std::io::Error) -> Ending {
+        if e.kind() != std::io::ErrorKind::InvalidData {
+            return Ending::Closed;
+        }
+        Metrics::add(&self.broker.metrics.protocol_errors, 1);
+        Ending::Closing {
+            reason: ReasonCode::PROTOCOL_ERROR,
+            why: format!("bad input from {}: {e}", self.peer),
+        }
     }
 
     /// After a reload, a client whose credentials no longer pass is disconnected.
@@ -437,6 +456,25 @@ impl<S> Connection<S> {
             None => topic.to_string(),
         }
     }
+}
+
+/// Writes some of `writing`, then flushes, so that a transport that buffers (TLS, WebSocket)
+/// sends it now; `unflushed` stays set if the flush is cancelled or pending, so it is retried.
+/// A plain TCP flush is immediate.
+async fn write_and_flush<W: AsyncWrite>(
+    writer: &mut WriteHalf<W>,
+    writing: &mut BytesMut,
+    unflushed: &mut bool,
+) -> std::io::Result<usize> {
+    let n = if writing.is_empty() {
+        0
+    } else {
+        writer.write_buf(writing).await?
+    };
+    *unflushed = true;
+    writer.flush().await?;
+    *unflushed = false;
+    Ok(n)
 }
 
 /// An ending for a protocol error with a message for the log.

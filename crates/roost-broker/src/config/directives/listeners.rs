@@ -5,9 +5,9 @@
 use roost_proto::QoS;
 
 use super::values::{boolean, count_or_unlimited, number, one_of, set_once};
-use super::{directive, not_yet, Directive};
+use super::{directive, Directive};
 use crate::config::parse::ParseState;
-use crate::config::SocketDomain;
+use crate::config::{ListenerProtocol, SocketDomain};
 
 pub(super) static TABLE: &[Directive] = &[
     directive! {
@@ -121,14 +121,17 @@ pub(super) static TABLE: &[Directive] = &[
         example: "true",
         apply: |s, v| s.listener().use_username_as_clientid = boolean(v)?,
     },
-    not_yet! {
+    directive! {
         name: "protocol",
         scope: Listener,
         form: "mqtt | websockets",
         default: "mqtt",
-        help: "What this listener speaks: plain MQTT, or MQTT over WebSocket.",
-        feature: WEBSOCKETS,
-        accepts: "mqtt",
+        help: "What this listener speaks: MQTT, or MQTT over WebSocket (any path, subprotocol mqtt or mqttv3.1).",
+        example: "websockets",
+        apply: |s, v| s.listener().protocol = match one_of(v, &["mqtt", "websockets"])? {
+            "mqtt" => ListenerProtocol::Mqtt,
+            _ => ListenerProtocol::WebSockets,
+        },
     },
 ];
 

@@ -188,7 +188,8 @@ pub fn lookup(word: &str) -> Option<&'static Directive> {
 pub(crate) mod feature {
     pub(crate) const TLS: &str = "TLS";
     pub(crate) const PSK: &str = "PSK";
-    pub(crate) const WEBSOCKETS: &str = "WebSocket listeners";
+    pub(crate) const HTTP_FILES: &str = "serving files over HTTP";
+    pub(crate) const LIBWEBSOCKETS: &str = "libwebsockets settings";
     pub(crate) const PERSISTENCE: &str = "persistence";
     pub(crate) const BRIDGES: &str = "bridges";
     pub(crate) const PLUGINS: &str = "plugins";

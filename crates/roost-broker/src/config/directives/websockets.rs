@@ -1,5 +1,5 @@
-//! WebSocket listener options: known from Mosquitto, refused until Roost has WebSocket
-//! listeners configured from the file.
+//! WebSocket listener options beyond `protocol websockets` (see `listeners`): known from
+//! Mosquitto, refused until Roost serves files over HTTP or has a setting they map to.
 
 use super::{not_yet, Directive};
 
@@ -10,7 +10,7 @@ pub(super) static TABLE: &[Directive] = &[
         form: "DIRECTORY",
         default: "none",
         help: "Serve these files over HTTP on a WebSocket listener.",
-        feature: WEBSOCKETS,
+        feature: HTTP_FILES,
     },
     not_yet! {
         name: "websockets_log_level",
@@ -18,7 +18,7 @@ pub(super) static TABLE: &[Directive] = &[
         form: "BITMASK",
         default: "0",
         help: "libwebsockets log levels to log, with log_type websockets.",
-        feature: WEBSOCKETS,
+        feature: LIBWEBSOCKETS,
     },
     not_yet! {
         name: "websockets_headers_size",
@@ -26,6 +26,6 @@ pub(super) static TABLE: &[Directive] = &[
         form: "BYTES",
         default: "1024",
         help: "Buffer size for the HTTP headers of WebSocket clients.",
-        feature: WEBSOCKETS,
+        feature: LIBWEBSOCKETS,
     },
 ];
