@@ -1,7 +1,7 @@
 //! `GET /api/v5/alarms` and `GET /api/v5/logs/recent`.
 //!
-//! Alarms are conditions checked when asked — the dashboard's default password still in use, a
-//! listener at its `max_connections`, clients whose messages are being dropped — each with the
+//! Alarms are conditions checked when asked — a listener at its `max_connections`, clients whose
+//! messages are being dropped for full queues — each with the
 //! time it was first seen active; one that clears is forgotten (no history is kept, so
 //! `?activated=false` lists nothing).
 
@@ -12,7 +12,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::listeners::listener_id;
+use super::listeners::listener_ids;
 use crate::error::ApiResult;
 use crate::extract::QueryArgs;
 use crate::paging::Paging;
@@ -27,15 +27,9 @@ struct Alarm {
 
 fn active_alarms(state: &Shared) -> Vec<Alarm> {
     let mut alarms = Vec::new();
-    if state.store().default_password_pending() {
-        alarms.push(Alarm {
-            name: "default_dashboard_password",
-            message: "the dashboard login 'admin' still has its default password".into(),
-            details: json!({}),
-        });
-    }
     let config = state.broker.config();
     let counts = state.broker.connections_per_listener();
+    let ids = listener_ids(&config);
     let full: Vec<String> = config
         .listeners
         .iter()
@@ -44,7 +38,7 @@ fn active_alarms(state: &Shared) -> Vec<Alarm> {
             l.max_connections
                 .is_some_and(|max| counts.get(*i).copied().unwrap_or(0) >= max)
         })
-        .map(|(i, _)| listener_id(i))
+        .filter_map(|(i, _)| ids.get(i).cloned())
         .collect();
     if !full.is_empty() {
         alarms.push(Alarm {

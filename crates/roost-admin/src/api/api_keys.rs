@@ -151,19 +151,17 @@ pub(crate) async fn change(
         None => None,
     };
     let mut store = state.store();
-    let found = store
-        .edit_api_key(&name, |key| {
-            if let Some(desc) = body.desc {
-                key.desc = desc;
-            }
-            if let Some(enable) = body.enable {
-                key.enable = enable;
-            }
-            if let Some(at) = expired_at {
-                key.expired_at = at;
-            }
-        })
-        ?;
+    let found = store.edit_api_key(&name, |key| {
+        if let Some(desc) = body.desc {
+            key.desc = desc;
+        }
+        if let Some(enable) = body.enable {
+            key.enable = enable;
+        }
+        if let Some(at) = expired_at {
+            key.expired_at = at;
+        }
+    })?;
     if !found {
         return Err(no_key(&name));
     }

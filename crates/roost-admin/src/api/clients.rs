@@ -8,7 +8,7 @@ use roost_broker::ClientSnapshot;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::listeners::listener_id;
+use super::listeners::listener_ids;
 use super::subscriptions::subscription_json;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::QueryArgs;
@@ -66,7 +66,7 @@ impl ClientQuery {
 }
 
 /// A client as EMQX describes one.
-pub(crate) fn client_json(c: &ClientSnapshot) -> Value {
+pub(crate) fn client_json(c: &ClientSnapshot, ids: &[String]) -> Value {
     json!({
         "clientid": c.client_id,
         "username": c.username,
@@ -87,7 +87,7 @@ pub(crate) fn client_json(c: &ClientSnapshot) -> Value {
         "recv_msg": c.received,
         "send_msg": c.sent,
         "node": NODE,
-        "listener": c.listener.map(listener_id),
+        "listener": c.listener.and_then(|i| ids.get(i)),
     })
 }
 
@@ -97,12 +97,13 @@ pub(crate) async fn list(
 ) -> ApiResult<Json<Value>> {
     let paging = Paging::new(q.page, q.limit)?;
     q.check()?;
+    let ids = listener_ids(&state.broker.config());
     let found: Vec<Value> = state
         .broker
         .clients()
         .iter()
         .filter(|c| q.matches(c))
-        .map(client_json)
+        .map(|c| client_json(c, &ids))
         .collect();
     Ok(Json(paging.answer(&found)))
 }
@@ -115,7 +116,8 @@ pub(crate) async fn one(
         .broker
         .client(&client_id)
         .ok_or_else(ApiError::client_not_found)?;
-    Ok(Json(client_json(&client)))
+    let ids = listener_ids(&state.broker.config());
+    Ok(Json(client_json(&client, &ids)))
 }
 
 pub(crate) async fn kick(

@@ -69,6 +69,17 @@ fn basic(state: &Shared, credentials: &str) -> Result<Caller, ApiError> {
     Ok(Caller::ApiKey(found.name.clone()))
 }
 
+/// Largest request body read (and dropped) before a refusal.
+const DRAIN_LIMIT: usize = 64 * 1024;
+
+/// Answers `error`, first reading the body the client sent (up to [`DRAIN_LIMIT`]) so the
+/// connection stays usable: a response before an unread body makes the server close it, and a
+/// client reusing it (keep-alive) would see its next request fail.
+async fn refuse(req: Request, error: ApiError) -> Response {
+    let _ = axum::body::to_bytes(req.into_body(), DRAIN_LIMIT).await;
+    error.into_response()
+}
+
 /// Lets the request through with its [`Caller`], or answers 401/403.
 pub(crate) async fn require_login(
     State(state): State<Shared>,
@@ -81,11 +92,10 @@ pub(crate) async fn require_login(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_string();
-    let caller = match header.split_once(' ') {
-        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => {
-            bearer(&state, token.trim())
-        }
-        Some((scheme, creds)) if scheme.eq_ignore_ascii_case("basic") => basic(&state, creds),
+    let (scheme, rest) = header.split_once(' ').unwrap_or((&header, ""));
+    let caller = match scheme {
+        _ if scheme.eq_ignore_ascii_case("bearer") => bearer(&state, rest.trim()),
+        _ if scheme.eq_ignore_ascii_case("basic") => basic(&state, rest),
         _ => Err(ApiError::unauthorized(
             "BAD_TOKEN",
             "log in first: send 'Authorization: Bearer TOKEN' or an API key with HTTP Basic",
@@ -93,16 +103,16 @@ pub(crate) async fn require_login(
     };
     let caller = match caller {
         Ok(caller) => caller,
-        Err(e) => return e.into_response(),
+        Err(e) => return refuse(req, e).await,
     };
     if let Caller::User(user) = &caller {
         if must_change(&state, user) && !allowed_before_change(&req, user) {
-            return ApiError::new(
+            let e = ApiError::new(
                 StatusCode::FORBIDDEN,
                 "PASSWORD_CHANGE_REQUIRED",
                 format!("change the default password first: POST /api/v5/users/{user}/change_pwd"),
-            )
-            .into_response();
+            );
+            return refuse(req, e).await;
         }
     }
     req.extensions_mut().insert(caller);

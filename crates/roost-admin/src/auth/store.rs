@@ -146,11 +146,6 @@ impl Store {
         self.body.users.iter().find(|u| u.username == username)
     }
 
-    /// True when a login still has the default password to change.
-    pub(crate) fn default_password_pending(&self) -> bool {
-        self.body.users.iter().any(|u| u.must_change_password)
-    }
-
     /// Sets a login's password and clears the must-change flag, then saves.
     pub(crate) fn set_password(
         &mut self,
