@@ -344,12 +344,19 @@ def test_retained_list_get_delete(authed):
     mosquitto_pub(b, "other/x", "2", retain=True)
     listed = wait_value(lambda: authed.json("/api/v5/mqtt/retainer/messages"),
                         lambda r: r["meta"]["count"] >= 2, what="two retained")
+    assert not any(m["topic"].startswith("$") for m in listed["data"])
     mine = [m for m in listed["data"] if m["topic"] == topic]
     assert len(mine) == 1 and mine[0]["qos"] == 1 and mine[0]["payload_size"] == 10
     assert mine[0]["from_clientid"] and mine[0]["publish_at"].endswith("Z")
     one = authed.json("/api/v5/mqtt/retainer/message/" + quote_topic(topic))
     assert one["topic"] == topic and one["payload"] == "a2VwdCB2YWx1ZQ=="
     assert authed.json("/api/v5/mqtt/retainer/message/other/x")["topic"] == "other/x"
+    only = authed.json("/api/v5/mqtt/retainer/messages?topic=other/%2B")["data"]
+    assert [m["topic"] for m in only] == ["other/x"]
+    sys = wait_value(lambda: authed.json("/api/v5/mqtt/retainer/messages?topic=$SYS/%23"),
+                     lambda r: r["meta"]["count"] > 0, what="$SYS retained")
+    assert all(m["topic"].startswith("$SYS/") for m in sys["data"])
+    authed.get("/api/v5/mqtt/retainer/messages?topic=a/%23/b", expect=400)
 
     authed.send("DELETE", "/api/v5/mqtt/retainer/message/" + quote_topic(topic), 204)
     r = authed.get("/api/v5/mqtt/retainer/message/" + quote_topic(topic), expect=404)

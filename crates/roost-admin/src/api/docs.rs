@@ -47,7 +47,7 @@ pub(crate) static ROUTES: &[Doc] = &[
     doc!("GET" "/api/v5/clients/{clientid}/subscriptions", "Clients", true, 200, "The client's subscriptions.", "array"),
     doc!("GET" "/api/v5/subscriptions", "Subscriptions", true, 200, "Every subscription, paged; filters clientid, topic, qos, match_topic.", "object"),
     doc!("GET" "/api/v5/topics", "Topics", true, 200, "The distinct subscribed filters, paged; filter topic.", "object"),
-    doc!("GET" "/api/v5/mqtt/retainer/messages", "Retainer", true, 200, "Retained messages, paged.", "object"),
+    doc!("GET" "/api/v5/mqtt/retainer/messages", "Retainer", true, 200, "Retained messages matching ?topic=FILTER (default #: no $SYS), paged.", "object"),
     doc!("GET" "/api/v5/mqtt/retainer/message/{topic}", "Retainer", true, 200, "One retained message, payload in base64 (topic percent-encoded).", "object"),
     doc!("DELETE" "/api/v5/mqtt/retainer/message/{topic}", "Retainer", true, 204, "Delete a retained message.", "none"),
     doc!("POST" "/api/v5/publish", "Publish", true, 200, "Publish {topic, payload, qos, retain, encoding} as the broker.", "object"),

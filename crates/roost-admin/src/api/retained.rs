@@ -1,5 +1,6 @@
-//! `/api/v5/mqtt/retainer/...`: the retained messages, one by topic (percent-encoded, or with
-//! its slashes as they are), and deleting one.
+//! `/api/v5/mqtt/retainer/...`: the retained messages (filtered by `?topic=FILTER`, `#` by
+//! default, so `$SYS` only when asked), one by topic (percent-encoded, or with its slashes as
+//! they are), and deleting one.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -10,6 +11,7 @@ use roost_broker::RetainedSnapshot;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::subscriptions::filter_matches;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::QueryArgs;
 use crate::paging::Paging;
@@ -32,6 +34,9 @@ fn summary(r: &RetainedSnapshot) -> Value {
 pub(crate) struct RetainedQuery {
     page: Option<u64>,
     limit: Option<u64>,
+    /// A topic filter; `#` by default, which (as in MQTT) leaves out `$SYS/...` and other `$`
+    /// topics: the broker's own retained `$SYS` figures are listed only when asked for.
+    topic: Option<String>,
 }
 
 pub(crate) async fn list(
@@ -39,10 +44,17 @@ pub(crate) async fn list(
     QueryArgs(q): QueryArgs<RetainedQuery>,
 ) -> ApiResult<Json<Value>> {
     let paging = Paging::new(q.page, q.limit)?;
+    let filter = q.topic.as_deref().unwrap_or("#");
+    if !roost_proto::topic::is_valid_topic_filter(filter) {
+        return Err(ApiError::bad_request(format!(
+            "'{filter}' is not a valid topic filter"
+        )));
+    }
     let all: Vec<Value> = state
         .broker
         .retained_messages()
         .iter()
+        .filter(|r| filter_matches(filter, &r.message.topic))
         .map(summary)
         .collect();
     Ok(Json(paging.answer(&all)))
