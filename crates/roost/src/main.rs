@@ -5,6 +5,7 @@ mod broker_cmd;
 mod client_args;
 mod client_props;
 mod client_trace;
+mod dashboard;
 mod logging;
 mod passwd_cmd;
 mod pub_cmd;

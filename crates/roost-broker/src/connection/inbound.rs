@@ -23,6 +23,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         mut publish: Publish,
     ) -> Result<(), Ending> {
         Metrics::add(&self.broker.metrics.messages_received, 1);
+        Metrics::add(&client.info.received, 1);
         Metrics::add(
             &self.broker.metrics.publish_received_qos[publish.qos as usize],
             1,
