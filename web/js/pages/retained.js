@@ -68,7 +68,7 @@
       id: "retained",
       title: "Retained messages",
       path: "/api/v5/mqtt/retainer/messages",
-      noun: "messages",
+      noun: "message",
       filters: [{ name: "topic", placeholder: "Topic filter, e.g. home/#" }],
       columns: [
         { title: "Topic", render: (m) => h("span", { class: "mono" }, m.topic) },
