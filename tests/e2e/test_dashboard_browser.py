@@ -43,25 +43,35 @@ def chromium():
 
 
 @pytest.fixture
-def dash(broker, chromium, tmp_path, request):
-    """A broker with TCP, WebSocket and dashboard listeners, and a fresh browser page on it."""
-    passwd = tmp_path / "passwd"
-    mosquitto_passwd(passwd, "alice", "alice-pw", create=True)
-    b = broker(conf=[
-        "listener {port} 127.0.0.1",
-        "allow_anonymous true",
-        f"password_file {passwd}",
-        "listener {port2} 127.0.0.1",
-        "protocol websockets",
-        "dashboard_listener {port3} 127.0.0.1",
-    ])
-    d = Dashboard(b, chromium, request.node.name)
-    yield d
+def open_dashboard(broker, chromium, tmp_path, request):
+    """Factory: a broker with TCP, WebSocket and dashboard listeners (and a password file with
+    user alice unless `password_file=False`), and a fresh browser page on its dashboard."""
+    opened = []
+
+    def open_(password_file=True):
+        conf = ["listener {port} 127.0.0.1", "allow_anonymous true"]
+        if password_file:
+            passwd = tmp_path / "passwd"
+            mosquitto_passwd(passwd, "alice", "alice-pw", create=True)
+            conf.append(f"password_file {passwd}")
+        conf += ["listener {port2} 127.0.0.1", "protocol websockets",
+                 "dashboard_listener {port3} 127.0.0.1"]
+        d = Dashboard(broker(conf=conf), chromium, request.node.name)
+        opened.append(d)
+        return d
+
+    yield open_
     rep = getattr(request.node, "rep_call", None)
-    if rep is not None and rep.failed:
-        d.shot("FAILED")
-        print("----- page errors -----\n" + "\n".join(d.errors))
-    d.close()
+    for d in opened:
+        if rep is not None and rep.failed:
+            d.shot("FAILED")
+            print("----- page errors -----\n" + "\n".join(d.errors))
+        d.close()
+
+
+@pytest.fixture
+def dash(open_dashboard):
+    return open_dashboard()
 
 
 class Dashboard:
@@ -347,4 +357,55 @@ def test_add_change_and_delete_an_mqtt_user(dash):
     row.wait_for(state="detached")
     assert wait_until(lambda: connack_code(dash.broker, "bob", "bob-pw-new") != 0, 10,
                       message="bob to be refused")
+    dash.assert_no_page_errors()
+
+
+def test_users_page_explains_a_missing_password_file(open_dashboard):
+    dash = open_dashboard(password_file=False)
+    page = dash.page
+    dash.login_and_change_password()
+    dash.goto("users")
+    note = page.locator("#users-no-file")
+    note.wait_for()
+    assert "password_file" in note.inner_text()
+    assert page.locator("button[data-action=add-user]").is_disabled()
+    dash.shot("users-no-password-file")
+    dash.assert_no_page_errors()
+
+
+def test_api_errors_are_shown_to_the_person(dash):
+    page = dash.page
+    dash.login_and_change_password()
+
+    # 409 from the users API: shown in the dialog, which stays open.
+    dash.goto("users")
+    page.wait_for_selector("text=alice")
+    page.click("button[data-action=add-user]")
+    page.fill(".modal input[name=user_id]", "alice")
+    page.fill(".modal input[name=password]", "other-pw")
+    page.fill(".modal input[name=again]", "other-pw")
+    page.click(".modal button[type=submit]")
+    page.wait_for_selector(".modal .form-error:has-text('already exists')")
+    dash.shot("user-exists")
+    page.keyboard.press("Escape")
+
+    # 404: the retained message went away after the list was drawn.
+    topic = unique_topic("gone")
+    mosquitto_pub(dash.broker, topic, "soon gone", retain=True)
+    dash.goto("retained")
+    row = page.locator("#retained-card tbody tr", has_text=topic)
+    row.wait_for()
+    mosquitto_pub(dash.broker, topic, None, retain=True, extra=["-n"])
+    row.locator("button[data-action=view]").click()
+    page.wait_for_selector(".toast.error:has-text('404')")
+    dash.shot("retained-404")
+
+    # Network error: the broker stops while the overview polls.
+    dash.goto("overview")
+    page.wait_for_function("document.querySelector('#overview-updated').textContent.startsWith('Updated')")
+    dash.broker.stop()
+    page.wait_for_selector("#overview-updated:has-text('Update failed')", timeout=20000)
+    page.wait_for_selector(".toast.error:has-text('Cannot reach')")
+    page.wait_for_selector("#node-pill:has-text('unreachable')", timeout=20000)
+    dash.shot("broker-gone")
     dash.assert_no_page_errors()

@@ -221,6 +221,9 @@
     refreshNodePill();
   }
 
+  // The node pill follows the broker while a shell is shown (the shell's state is dropped on logout).
+  setInterval(() => { if (state.shell) refreshNodePill(); }, 10000);
+
   async function refreshNodePill() {
     const shell = state.shell;
     if (!shell) return;
@@ -229,8 +232,10 @@
       const node = Array.isArray(nodes) ? nodes[0] : null;
       const ok = node && node.node_status === "running";
       shell.nodePill.replaceChildren(h("span", { class: "dot " + (ok ? "ok" : "warn") }), node ? node.node : "no node");
+      shell.nodePill.title = node ? `${node.node}: ${node.node_status}` : "The API reported no node";
     } catch (err) {
-      shell.nodePill.replaceChildren(h("span", { class: "dot bad" }), "unreachable");
+      shell.nodePill.replaceChildren(h("span", { class: "dot bad" }), err.status ? "status unknown" : "unreachable");
+      shell.nodePill.title = err.message;
     }
   }
 

@@ -8,7 +8,8 @@
   const { api, ui } = Roost;
 
   // spec: {id, title, path, limit, filters: [{name, placeholder, options?: [[value, label]]}],
-  //        columns, empty, emptyFiltered, noun (singular), extraTools: [nodes]}
+  //        columns, empty, emptyFiltered, noun (singular), extraTools: [nodes],
+  //        explain(err) -> node|null: an error the page explains in place instead of toasting}
   function listing(ctx, spec) {
     const values = {};
     const limit = spec.limit || 20;
@@ -41,8 +42,13 @@
         res = await api.get(spec.path, Object.assign({ page, limit }, values));
       } catch (err) {
         if (!ctx.alive) return;
-        body.replaceChildren(h("div", { class: "card-body" }, h("div", { class: "form-error" }, `Could not load ${spec.noun}: ${err.message}`)));
         countLabel.textContent = "";
+        const explained = spec.explain ? spec.explain(err) : null;
+        if (explained) {
+          body.replaceChildren(explained);
+          return;
+        }
+        body.replaceChildren(h("div", { class: "card-body" }, h("div", { class: "form-error" }, `Could not load the ${spec.noun}s: ${err.message}`)));
         ui.error(err, spec.title || spec.noun);
         return;
       }

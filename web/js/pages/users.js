@@ -19,6 +19,7 @@
   }
 
   function render(ctx) {
+    const addBtn = ui.button("Add user", { kind: "primary", icon: "plus", action: "add-user", onclick: () => add() });
     const add = async () => {
       const res = await ui.formDialog("Add MQTT user", [
         { name: "user_id", label: "Username", placeholder: "e.g. sensor-gateway" },
@@ -72,11 +73,19 @@
           ui.button("Delete", { small: true, kind: "ghost-danger", icon: "trash", action: "delete", onclick: () => remove(u) })) },
       ],
       empty: "The password file has no users yet.",
+      explain: (err) => {
+        if (err.code !== "NO_PASSWORD_FILE") return null;
+        addBtn.disabled = true;
+        return h("div", { class: "empty", id: "users-no-file" }, Roost.util.icon("lock"),
+          h("div", { style: "font-weight:600;color:var(--text);margin-bottom:6px" }, "No password file is configured"),
+          h("div", null, "MQTT users are kept in the broker's password file, which this broker does not have."),
+          h("div", { class: "hint", style: "margin-top:6px" }, err.message.charAt(0).toUpperCase() + err.message.slice(1).replace(/\.?$/, "."),
+            " Then restart or reload the broker."));
+      },
     });
     ctx.container.append(
       ui.pageHead("MQTT Users", "Accounts in the broker's password file that MQTT clients log in with.",
-        ui.button("Refresh", { icon: "refresh", onclick: list.reload }),
-        ui.button("Add user", { kind: "primary", icon: "plus", action: "add-user", onclick: add })),
+        ui.button("Refresh", { icon: "refresh", onclick: list.reload }), addBtn),
       list.el);
   }
 
