@@ -285,8 +285,10 @@
       go("change-password");
       return;
     }
-    state.loginNotice = "You were logged out: " + (err && err.message ? err.message : "the session is no longer valid") + ". Please log in again.";
+    const reason = err && err.message ? err.message.replace(/\.?$/, ".") : "the session is no longer valid.";
+    state.loginNotice = "You were logged out: " + reason + (/log ?in/i.test(reason) ? "" : " Please log in again.");
     state.shell = null;
+    document.getElementById("toasts").replaceChildren(); // what they said belongs to the ended session
     go("login");
   };
 

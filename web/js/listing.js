@@ -4,11 +4,11 @@
 (function (global) {
   "use strict";
   const Roost = global.Roost;
-  const { h, icon, num } = Roost.util;
+  const { h, icon, plural } = Roost.util;
   const { api, ui } = Roost;
 
-  // spec: {id, path, limit, filters: [{name, placeholder, options?: [[value, label]]}], columns,
-  //        empty, emptyFiltered, noun, extraTools: [nodes]}
+  // spec: {id, title, path, limit, filters: [{name, placeholder, options?: [[value, label]]}],
+  //        columns, empty, emptyFiltered, noun (singular), extraTools: [nodes]}
   function listing(ctx, spec) {
     const values = {};
     const limit = spec.limit || 20;
@@ -49,7 +49,7 @@
       if (!ctx.alive) return;
       const rows = (res && res.data) || [];
       const filtered = Object.values(values).some((v) => v);
-      countLabel.textContent = num((res.meta && res.meta.count) ?? rows.length) + " " + spec.noun;
+      countLabel.textContent = plural((res.meta && res.meta.count) ?? rows.length, spec.noun);
       body.replaceChildren(
         ui.table(spec.columns, rows, filtered ? spec.emptyFiltered || "Nothing matches the filter." : spec.empty),
         ui.pager(res.meta, (p) => { page = p; load(); }));

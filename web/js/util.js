@@ -93,6 +93,11 @@
     return numberFmt.format(value);
   }
 
+  // "1 client", "3 clients"
+  function plural(n, word) {
+    return num(n) + " " + word + (n === 1 ? "" : "s");
+  }
+
   function rate(value) {
     if (!isFinite(value)) return "—";
     return value >= 100 ? numberFmt.format(Math.round(value)) : value.toFixed(value >= 10 ? 1 : 2).replace(/\.?0+$/, "") || "0";
@@ -170,5 +175,5 @@
     return lines.join("\n");
   }
 
-  Roost.util = { h, svg, icon, flag, num, rate, bytes, duration, time, clock, base64ToBytes, payloadText, hexDump };
+  Roost.util = { h, svg, icon, flag, num, plural, rate, bytes, duration, time, clock, base64ToBytes, payloadText, hexDump };
 })(window);

@@ -78,7 +78,7 @@
       }
       if (!ctx.alive) return;
       const rows = res.data || [];
-      countLabel.textContent = num((res.meta && res.meta.count) ?? rows.length) + " clients";
+      countLabel.textContent = Roost.util.plural((res.meta && res.meta.count) ?? rows.length, "client");
       body.replaceChildren(
         ui.table([
           { title: "Client ID", render: (c) => h("a", { href: "#/clients/" + encodeURIComponent(c.clientid), class: "mono client-link" }, c.clientid) },
@@ -154,7 +154,7 @@
           { title: "No local", class: "num", render: (s) => Roost.util.flag(s.nl) },
           { title: "Retain as published", class: "num", render: (s) => Roost.util.flag(s.rap) },
           { title: "Retain handling", class: "num", render: (s) => s.rh ?? "—" },
-        ], subs, "This client has no subscriptions.")), h("span", { class: "sub" }, num(subs.length) + " filters"))));
+        ], subs, "This client has no subscriptions.")), h("span", { class: "sub" }, Roost.util.plural(subs.length, "filter")))));
     }
     await load();
   }

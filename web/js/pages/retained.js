@@ -68,8 +68,8 @@
       id: "retained",
       title: "Retained messages",
       path: "/api/v5/mqtt/retainer/messages",
-      noun: "messages",
-      filters: [],
+      noun: "message",
+      filters: [{ name: "topic", placeholder: "Topic filter, e.g. home/#" }],
       columns: [
         { title: "Topic", render: (m) => h("span", { class: "mono" }, m.topic) },
         { title: "QoS", class: "num", render: (m) => m.qos },

@@ -11,7 +11,7 @@
       id: "subscriptions",
       title: "Subscriptions",
       path: "/api/v5/subscriptions",
-      noun: "subscriptions",
+      noun: "subscription",
       filters: [
         { name: "clientid", placeholder: "Client ID" },
         { name: "topic", placeholder: "Topic filter" },

@@ -10,7 +10,7 @@
       id: "topics",
       title: "Topics",
       path: "/api/v5/topics",
-      noun: "topics",
+      noun: "topic",
       filters: [{ name: "topic", placeholder: "Topic" }],
       columns: [
         { title: "Topic", render: (t) => h("span", { class: "mono" }, t.topic) },

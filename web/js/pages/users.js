@@ -62,7 +62,7 @@
       id: "users",
       title: "MQTT users",
       path: BASE,
-      noun: "users",
+      noun: "user",
       filters: [{ name: "like_user_id", placeholder: "Username" }],
       columns: [
         { title: "Username", render: (u) => h("span", { class: "mono" }, u.user_id) },

@@ -84,7 +84,6 @@
       await client.connect();
       if (conn.client === client) {
         setStatus("connected");
-        ui.toast("Connected to " + settings.url);
       }
     } catch (err) {
       if (conn.client === client) conn.client = null;
@@ -123,7 +122,6 @@
         conn.client = null;
         c.disconnect();
         setStatus("disconnected");
-        ui.toast("Disconnected.");
         return;
       }
       const ka = Number(f.keepalive.value);
@@ -177,7 +175,6 @@
         const granted = await client.subscribe(topic, Number(qosIn.value));
         conn.subs = conn.subs.filter((x) => x.topic !== topic).concat([{ topic, qos: granted }]);
         if (conn.redraw) conn.redraw("subs");
-        ui.toast(`Subscribed to ${topic} (QoS ${granted}).`);
       } catch (err) {
         ui.error(err, "Subscribe to " + topic);
       }
