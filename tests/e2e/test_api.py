@@ -430,6 +430,8 @@ def mqtt_login(b, user, password):
 
 
 def test_users_added_can_connect_and_deleted_cannot(api):
+    """Users added through the API connect with mosquitto_pub -u/-P; changed and deleted
+    ones cannot, and a connected client whose user is deleted is disconnected."""
     a = api(extra=["allow_anonymous false"])
     authed = Authed(a, a.first_login())
     b = a.broker
@@ -452,7 +454,14 @@ def test_users_added_can_connect_and_deleted_cannot(api):
     assert not mqtt_login(b, "bob", "bob-pw") and mqtt_login(b, "bob", "new-bob")
     authed.send("PUT", USERS + "/carol", 404, json={"password": "x"})
 
-    authed.send("DELETE", USERS + "/bob", 204)
+    online = Client(b, username="bob", password="new-bob")
+    try:
+        online.ok()
+        authed.send("DELETE", USERS + "/bob", 204)
+        reason, _ = online.wait_disconnected()
+        assert reason.value in (0x86, 0x87), "connected clients are checked again on reload"
+    finally:
+        online.close()
     assert not mqtt_login(b, "bob", "new-bob")
     assert mqtt_login(b, "alice", "alice-pw")
     r = authed.send("DELETE", USERS + "/bob", 404)
@@ -494,6 +503,8 @@ def test_prometheus_output_parses_and_counters_move(authed):
     after, _ = wait_value(lambda: scrape("/metrics"), lambda s: s[0][q1] == before + 1,
                           what="the QoS 1 counter")
     assert after[("roost_retained_messages", "")] >= 1
+    q1_bytes = ("roost_payload_bytes_received_total", '{qos="1"}')
+    assert after[q1_bytes] == samples[q1_bytes] + 1
     assert after[("roost_connections_total", "")] >= 1
     m = authed.json("/api/v5/metrics?aggregate=true")
     assert m["messages.qos1.received"] == after[q1], "the API and Prometheus read one counter"

@@ -20,6 +20,10 @@ pub struct Metrics {
     pub publish_received_qos: [AtomicU64; 3],
     /// PUBLISH packets sent, by QoS.
     pub publish_sent_qos: [AtomicU64; 3],
+    /// Payload bytes of the PUBLISH packets received, by QoS.
+    pub publish_received_bytes_qos: [AtomicU64; 3],
+    /// Payload bytes of the PUBLISH packets sent, by QoS.
+    pub publish_sent_bytes_qos: [AtomicU64; 3],
     /// MQTT packets decoded from clients, of every type.
     pub packets_received: AtomicU64,
     /// MQTT packets encoded for clients, of every type.

@@ -104,6 +104,18 @@ pub(crate) fn exposition(state: &Shared) -> String {
         "PUBLISH packets sent to clients, by QoS.",
         &by_qos(&m.publish_sent_qos),
     );
+    out.family(
+        "roost_payload_bytes_received_total",
+        "counter",
+        "Payload bytes of the PUBLISH packets received, by QoS.",
+        &by_qos(&m.publish_received_bytes_qos),
+    );
+    out.family(
+        "roost_payload_bytes_sent_total",
+        "counter",
+        "Payload bytes of the PUBLISH packets sent, by QoS.",
+        &by_qos(&m.publish_sent_bytes_qos),
+    );
     out.counter(
         "roost_bytes_received_total",
         "Bytes read from client sockets.",

@@ -31,6 +31,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             return;
         }
         let mut sent = [0u64; 3];
+        let mut sent_bytes = [0u64; 3];
         while self.pending.len() < WRITE_HIGH_WATER {
             let Some(front) = state.queue.front() else {
                 break;
@@ -63,6 +64,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             };
             self.encode_delivery(client, &delivery, packet_id, false, now);
             sent[delivery.qos as usize] += 1;
+            sent_bytes[delivery.qos as usize] += delivery.msg.payload.len() as u64;
         }
         drop(state);
         let total = sent.iter().sum();
@@ -72,6 +74,9 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             Metrics::add(&metrics.packets_sent, total);
             Metrics::add(&client.info.sent, total);
             for (counter, n) in metrics.publish_sent_qos.iter().zip(sent) {
+                Metrics::add(counter, n);
+            }
+            for (counter, n) in metrics.publish_sent_bytes_qos.iter().zip(sent_bytes) {
                 Metrics::add(counter, n);
             }
         }
