@@ -184,7 +184,8 @@ impl Broker {
     where
         S: AsyncRead + AsyncWrite + Send + 'static,
     {
-        crate::connection::serve(self.clone(), listener, 0, stream, peer).await;
+        let identity = crate::transport::PeerIdentity::FromConnect;
+        crate::connection::serve(self.clone(), listener, 0, stream, peer, identity).await;
     }
 
     /// Tells every connection to close (MQTT 5 clients get DISCONNECT 0x8B).

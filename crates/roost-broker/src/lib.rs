@@ -29,3 +29,4 @@ pub use message::Message;
 pub use metrics::Metrics;
 pub use server::{Server, StartError};
 pub use session::Session;
+pub use transport::check as check_tls;

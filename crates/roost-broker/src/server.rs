@@ -1,18 +1,20 @@
 //! Listeners and the life of the broker: bind every listener, accept connections (bounded by
-//! `max_connections`), run `$SYS`, and on shutdown tell every connection to close and wait —
-//! boundedly — until the last one has.
+//! `max_connections`) and hand each to its listener's transport (plain or TLS, see
+//! [`crate::transport`]) in a task of its own, run `$SYS`, and on shutdown tell every connection
+//! to close and wait — boundedly — until the last one has.
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::{mpsc, Semaphore};
 use tracing::{info, warn};
 
 use crate::broker::Broker;
 use crate::config::{Config, Listener, ListenerProtocol};
+use crate::transport::Transport;
 
 /// Why the broker could not start.
 #[derive(Debug, thiserror::Error)]
@@ -29,13 +31,24 @@ pub enum StartError {
     /// A password or ACL file that cannot be used.
     #[error(transparent)]
     Security(#[from] crate::auth::AuthFileError),
+    /// A TLS certificate, key, CA or CRL file that cannot be used.
+    #[error(transparent)]
+    Tls(crate::FileError),
 }
 
 /// A broker with its listeners bound, ready to run.
 #[derive(Debug)]
 pub struct Server {
     broker: Arc<Broker>,
-    listeners: Vec<(Arc<Listener>, TcpListener)>,
+    listeners: Vec<Bound>,
+}
+
+/// A listener with its socket and its transport.
+#[derive(Debug)]
+struct Bound {
+    listener: Arc<Listener>,
+    socket: TcpListener,
+    transport: Arc<Transport>,
 }
 
 impl Server {
@@ -44,11 +57,12 @@ impl Server {
         let broker = Broker::new(config)?;
         let mut listeners = Vec::new();
         for listener in &broker.config().listeners {
+            let transport = Transport::for_listener(listener).map_err(StartError::Tls)?;
             let bind_error = |source| StartError::Bind {
                 addr: listener.addr,
                 source,
             };
-            let bound = match bind(listener).await {
+            let (bound, socket) = match bind(listener).await {
                 Ok(bound) => bound,
                 Err(e) if listener.optional => {
                     warn!(
@@ -59,8 +73,12 @@ impl Server {
                 }
                 Err(e) => return Err(bind_error(e)),
             };
-            log_opened(&bound.0);
-            listeners.push(bound);
+            log_opened(&bound, transport.label());
+            listeners.push(Bound {
+                listener: bound,
+                socket,
+                transport: Arc::new(transport),
+            });
         }
         Ok(Server { broker, listeners })
     }
@@ -72,19 +90,25 @@ impl Server {
 
     /// The addresses actually bound (port 0 resolved).
     pub fn local_addrs(&self) -> Vec<SocketAddr> {
-        self.listeners.iter().map(|(l, _)| l.addr).collect()
+        self.listeners.iter().map(|b| b.listener.addr).collect()
     }
 
     /// Serves until `shutdown` resolves, then closes every connection and returns.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         let (alive_tx, mut alive_rx) = mpsc::channel::<()>(1);
         let mut accept_tasks = Vec::new();
-        for (index, (listener, socket)) in self.listeners.into_iter().enumerate() {
+        for (index, bound) in self.listeners.into_iter().enumerate() {
             let broker = self.broker.clone();
             let alive = alive_tx.clone();
-            accept_tasks.push(tokio::spawn(accept_loop(
-                broker, listener, index, socket, alive,
-            )));
+            let port = bound.listener.addr.port();
+            if bound.transport.has_files() {
+                accept_tasks.push(tokio::spawn(reload_transport(
+                    broker.clone(),
+                    bound.transport.clone(),
+                    port,
+                )));
+            }
+            accept_tasks.push(tokio::spawn(accept_loop(broker, bound, index, alive)));
         }
         if let Some(every) = self.broker.config().retain_expiry_interval {
             let broker = self.broker.clone();
@@ -118,35 +142,44 @@ async fn bind(listener: &Listener) -> std::io::Result<(Arc<Listener>, TcpListene
     Ok((Arc::new(bound), socket))
 }
 
-/// The start-up line of a listener, as Mosquitto words it, and the URL of a WebSocket one.
-fn log_opened(listener: &Listener) {
+/// The start-up line of a listener, as Mosquitto words it (`label`: the transport's, such as
+/// ` (TLS)`), and the URL of a WebSocket one.
+fn log_opened(listener: &Listener, label: &str) {
     let port = listener.addr.port();
     match listener.protocol {
         ListenerProtocol::Mqtt => {
             let family = if listener.addr.is_ipv4() { 4 } else { 6 };
-            info!("Opening ipv{family} listen socket on port {port}.");
+            info!("Opening ipv{family} listen socket on port {port}{label}.");
         }
         ListenerProtocol::WebSockets => {
-            info!("Opening websockets listen socket on port {port}.");
+            info!("Opening websockets listen socket on port {port}{label}.");
             let mut shown = listener.addr;
             if shown.ip().is_unspecified() {
                 shown.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
             }
+            let scheme = if listener.tls.enabled() { "wss" } else { "ws" };
             info!(
-                "MQTT over WebSocket: ws://{shown}{} (any path; subprotocol mqtt).",
+                "MQTT over WebSocket: {scheme}://{shown}{} (any path; subprotocol mqtt).",
                 crate::config::DEFAULT_WEBSOCKET_PATH
             );
         }
     }
 }
 
-async fn accept_loop(
-    broker: Arc<Broker>,
-    listener: Arc<Listener>,
-    index: usize,
-    socket: TcpListener,
-    alive: mpsc::Sender<()>,
-) {
+/// Re-reads the transport's files (TLS certificates and keys) after every reload.
+async fn reload_transport(broker: Arc<Broker>, transport: Arc<Transport>, port: u16) {
+    let mut reloads = broker.reloaded();
+    while reloads.changed().await.is_ok() {
+        transport.reload(port);
+    }
+}
+
+async fn accept_loop(broker: Arc<Broker>, bound: Bound, index: usize, alive: mpsc::Sender<()>) {
+    let Bound {
+        listener,
+        socket,
+        transport,
+    } = bound;
     let limit = listener
         .max_connections
         .map(|n| Arc::new(Semaphore::new(n)));
@@ -173,35 +206,12 @@ async fn accept_loop(
                 }
             },
         };
-        spawn_connection(
-            &broker,
-            &listener,
-            index,
-            stream,
-            peer,
-            permit,
-            alive.clone(),
-        );
+        if broker.config().set_tcp_nodelay {
+            let _ = stream.set_nodelay(true);
+        }
+        // The guard: its place under max_connections, and what shutdown waits for.
+        let guard = (permit, alive.clone());
+        let (broker, listener) = (broker.clone(), listener.clone());
+        crate::transport::spawn(broker, listener, index, &transport, stream, peer, guard);
     }
-}
-
-fn spawn_connection(
-    broker: &Arc<Broker>,
-    listener: &Arc<Listener>,
-    index: usize,
-    stream: TcpStream,
-    peer: SocketAddr,
-    permit: Option<tokio::sync::OwnedSemaphorePermit>,
-    alive: mpsc::Sender<()>,
-) {
-    if broker.config().set_tcp_nodelay {
-        let _ = stream.set_nodelay(true);
-    }
-    let broker = broker.clone();
-    let listener = listener.clone();
-    tokio::spawn(async move {
-        crate::transport::serve(broker, listener, index, stream, peer).await;
-        drop(permit);
-        drop(alive);
-    });
 }

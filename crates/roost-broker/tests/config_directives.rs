@@ -215,3 +215,12 @@ fn without_a_file_websocket_listens_on_127_0_0_1_8083_and_p_moves_only_mqtt() {
     assert_eq!(c.listeners[0].addr.port(), 1999);
     assert_eq!(c.listeners[1].addr.port(), 8083);
 }
+
+#[test]
+fn websockets_headers_size_limits_the_upgrade_request() {
+    assert_eq!(Config::default().websockets_headers_size, 0);
+    let c = ok("websockets_headers_size 4096\n");
+    assert_eq!(c.websockets_headers_size, 4096);
+    let e = parse_str(Path::new("t.conf"), "websockets_headers_size big\n").unwrap_err();
+    assert!(e.to_string().contains("expected a whole number"), "{e}");
+}

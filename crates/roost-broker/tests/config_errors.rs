@@ -81,10 +81,6 @@ fn not_supported_yet_names_the_feature() {
         "test.conf:1: 'connection' (bridges) is not supported yet"
     );
     assert_eq!(
-        error("listener 8883\ncertfile server.pem\n"),
-        "test.conf:2: 'certfile' (TLS) is not supported yet"
-    );
-    assert_eq!(
         error("plugin_opt_db_host localhost\n"),
         "test.conf:1: 'plugin_opt_db_host' (plugins) is not supported yet"
     );

@@ -139,3 +139,19 @@ fn without_a_file_a_reload_changes_nothing() {
     assert_eq!(reload.config, running);
     assert!(reload.changes.is_empty() && reload.refused.is_empty());
 }
+
+#[test]
+fn changed_tls_settings_need_a_restart_but_moved_lines_do_not() {
+    let old = parse("listener 8883\ncertfile a.crt\nkeyfile a.key\n");
+    let moved = parse("\n# renewed by certbot\nlistener 8883\nkeyfile a.key\ncertfile a.crt\n");
+    assert!(restart_needed(&old, &moved).is_empty());
+    let new = parse("listener 8883\ncertfile b.crt\nkeyfile a.key\n");
+    assert_eq!(
+        restart_needed(&old, &new),
+        [
+            "listener 0.0.0.0:8883: TLS settings (certfile, keyfile, cafile, capath, crlfile, \
+             require_certificate, use_*_as_username, tls_version, ciphers; their files are read \
+             again) (needs a restart; the running ones are kept)"
+        ]
+    );
+}

@@ -191,10 +191,29 @@ fn each_name_is_defined_once_with_one_line_of_help() {
 #[test]
 fn every_implemented_directive_accepts_its_example() {
     let dir = scratch("examples");
+    let tls_group = GROUPS
+        .iter()
+        .find(|g| g.title.starts_with("TLS"))
+        .expect("a TLS group");
     for d in directives() {
         let Some(example) = d.example() else { continue };
         let file = dir.join("roost.conf");
-        std::fs::write(&file, format!("{} {example}\n", d.name)).expect("write");
+        // A TLS option stands on a TLS listener: one with a certificate, key and CA file.
+        let mut text = String::new();
+        if tls_group.directives.iter().any(|t| t.name == d.name) {
+            text.push_str("listener 8883\n");
+            for (name, value) in [
+                ("certfile", "s.crt"),
+                ("keyfile", "s.key"),
+                ("cafile", "ca"),
+            ] {
+                if name != d.name {
+                    text.push_str(&format!("{name} {value}\n"));
+                }
+            }
+        }
+        text.push_str(&format!("{} {example}\n", d.name));
+        std::fs::write(&file, text).expect("write");
         if let Err(e) = parse_file(&file) {
             // bind_interface needs a listener the interface's address can match.
             assert!(

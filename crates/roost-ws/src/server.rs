@@ -6,8 +6,10 @@
 //! `400 Bad Request` with a short text body — and a typed [`HandshakeError`] for the log. Any path
 //! is accepted (clients use `/`, `/mqtt`, `/ws`), as Mosquitto does; the path is returned.
 //!
-//! It reads at most [`MAX_REQUEST_HEAD`] bytes and has no timer: the caller bounds the whole
-//! handshake with a timeout.
+//! It reads at most the request head limit it is given (by default [`MAX_REQUEST_HEAD`]). The
+//! caller bounds the whole handshake with a timeout; the only timer here is a short linger
+//! (0.5 s) after a refusal, so that closing with unread input does not reset the connection and
+//! destroy the answer.
 
 use std::io;
 
@@ -19,8 +21,12 @@ use tokio_tungstenite::WebSocketStream;
 use crate::subprotocol::{choose_subprotocol, UnsupportedSubprotocol};
 use crate::WsByteStream;
 
-/// The largest HTTP request head accepted (request line and headers).
+/// The default limit on the HTTP request head (request line and headers): room for the cookies
+/// a browser may send.
 pub const MAX_REQUEST_HEAD: usize = 8 * 1024;
+
+/// How long a refused connection keeps reading (and discarding) before it is dropped.
+const LINGER: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// Most headers a request may have.
 const MAX_HEADERS: usize = 32;
@@ -42,7 +48,7 @@ pub enum HandshakeError {
         /// A hint for a known mistake, such as plain MQTT sent to a WebSocket port.
         hint: &'static str,
     },
-    /// The request head is longer than [`MAX_REQUEST_HEAD`] or has too many headers.
+    /// The request head is longer than the limit or has too many headers.
     #[error("HTTP request head too large")]
     TooLarge,
     /// An HTTP request that does not ask for a WebSocket.
@@ -84,10 +90,12 @@ pub fn server_config(max_message: usize) -> WebSocketConfig {
         .max_frame_size(Some(max_message))
 }
 
-/// Performs the server's side of the handshake on `stream`.
+/// Performs the server's side of the handshake on `stream`, reading at most `max_head` bytes of
+/// request head.
 pub async fn accept<S>(
     mut stream: S,
     config: WebSocketConfig,
+    max_head: usize,
 ) -> Result<Accepted<S>, HandshakeError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
@@ -96,13 +104,13 @@ where
     let (upgrade, consumed) = loop {
         match parse_request(&head) {
             Ok(Some(parsed)) => break parsed,
-            Ok(None) if head.len() >= MAX_REQUEST_HEAD => {
+            Ok(None) if head.len() >= max_head => {
                 return refuse(stream, HandshakeError::TooLarge).await
             }
             Ok(None) => {}
             Err(e) => return refuse(stream, e).await,
         }
-        let room = MAX_REQUEST_HEAD - head.len();
+        let room = max_head - head.len();
         let n = (&mut stream).take(room as u64).read_buf(&mut head).await?;
         if n == 0 {
             return Err(HandshakeError::Closed);
@@ -227,10 +235,11 @@ impl HandshakeError {
     }
 }
 
-/// Answers an HTTP error whose body says why, closes the stream and returns `error`.
+/// Answers an HTTP error whose body says why, closes the stream (after the linger) and
+/// returns `error`.
 async fn refuse<S, T>(mut stream: S, error: HandshakeError) -> Result<T, HandshakeError>
 where
-    S: AsyncWrite + Unpin,
+    S: AsyncRead + AsyncWrite + Unpin,
 {
     let (status, reason) = (error.status(), error.reason());
     let body = format!("{error}\nThis is an MQTT over WebSocket endpoint (subprotocol mqtt).\n");
@@ -247,6 +256,11 @@ where
     // The refusal is what matters; a peer that stopped reading does not change it.
     let _ = stream.write_all(answer.as_bytes()).await;
     let _ = stream.shutdown().await;
+    let drain = async {
+        let mut discard = [0u8; 512];
+        while matches!(stream.read(&mut discard).await, Ok(n) if n > 0) {}
+    };
+    let _ = tokio::time::timeout(LINGER, drain).await;
     Err(error)
 }
 

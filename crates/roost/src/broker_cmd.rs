@@ -53,6 +53,8 @@ pub(crate) fn run(args: &BrokerArgs) -> anyhow::Result<ExitCode> {
     if args.test_config {
         // The password and ACL files are part of the configuration: check them too.
         roost_broker::Broker::new(config.clone())?;
+        // And so are the TLS certificate, key, CA and CRL files.
+        roost_broker::check_tls(&config)?;
         for notice in &config.notices {
             eprintln!("{notice}");
         }
@@ -203,7 +205,7 @@ async fn publish_log_lines(broker: Arc<Broker>, mut lines: mpsc::Receiver<TopicL
 }
 
 /// SIGHUP: re-read the file and apply what can change while clients stay connected (password and
-/// ACL files, limits, log settings). A file with an error changes nothing; one line says why.
+/// ACL files, limits, log settings; the server re-reads TLS certificate files when told). A file with an error changes nothing; one line says why.
 async fn reload_on_sighup(
     broker: std::sync::Arc<roost_broker::Broker>,
     logging: crate::logging::Logging,

@@ -10,6 +10,7 @@ mod log;
 mod parse;
 mod reference;
 mod reload;
+mod tls;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -22,6 +23,7 @@ pub use log::{LogDest, LogSettings, LogType, LogTypes};
 pub use parse::{parse_file, parse_str, ConfigError};
 pub use reference::reference;
 pub use reload::{reload, reloadable_changes, reread, restart_needed, Reload};
+pub use tls::{CertUsername, Sourced, TlsSettings, TlsVersion};
 
 /// Which IP version a listener uses (`socket_domain`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,6 +84,8 @@ pub struct Listener {
     pub socket_domain: Option<SocketDomain>,
     /// `bind_interface`: the interface whose address the parser put in `addr`.
     pub bind_interface: Option<String>,
+    /// TLS: on when `certfile` is given.
+    pub tls: TlsSettings,
 }
 
 /// Who may connect and what they may do: global, or per listener with `per_listener_settings`.
@@ -117,6 +121,7 @@ impl Listener {
             security: None,
             socket_domain: None,
             bind_interface: None,
+            tls: TlsSettings::default(),
         }
     }
 }
@@ -190,8 +195,11 @@ pub struct Config {
     pub set_tcp_nodelay: bool,
     /// Log connection and disconnection lines.
     pub connection_messages: bool,
-    /// How long a new connection may take to send CONNECT.
+    /// How long a new connection may take to send CONNECT (and, before it, to finish each of
+    /// the TLS and WebSocket handshakes).
     pub connect_timeout: Duration,
+    /// Largest HTTP request head of a WebSocket upgrade (`websockets_headers_size`); 0: 8 KiB.
+    pub websockets_headers_size: usize,
     /// Only client ids starting with this may connect (`clientid_prefixes`); others get CONNACK
     /// "not authorised".
     pub clientid_prefixes: Option<String>,
@@ -252,6 +260,7 @@ impl Default for Config {
             set_tcp_nodelay: true,
             connection_messages: true,
             connect_timeout: Duration::from_secs(10),
+            websockets_headers_size: 0,
             clientid_prefixes: None,
             retain_expiry_interval: None,
             log: LogSettings::default(),

@@ -129,6 +129,20 @@ impl ParseState {
         self.default.host_at = self.at.clone();
     }
 
+    /// A value with the line being read, for errors found when its file is used.
+    pub(crate) fn sourced<T>(&self, value: T) -> super::Sourced<T> {
+        super::Sourced {
+            value,
+            file: self.at.file.clone(),
+            line: self.at.line,
+        }
+    }
+
+    /// The TLS settings of the current listener.
+    pub(crate) fn tls(&mut self) -> &mut super::TlsSettings {
+        &mut self.current().listener.tls
+    }
+
     /// `socket_domain` for the current listener.
     pub(crate) fn set_socket_domain(&mut self, domain: SocketDomain) {
         let at = self.at.clone();
@@ -251,6 +265,7 @@ fn finish(mut state: ParseState) -> Result<Config, ConfigError> {
     let mut listeners = Vec::with_capacity(pending.len());
     for mut p in pending {
         settle_address(&mut p, local_only)?;
+        p.listener.tls.check()?;
         listeners.push(p.listener);
     }
     let config = &mut state.config;
@@ -297,6 +312,9 @@ fn read_text(state: &mut ParseState, file: &Path, text: &str) -> Result<(), Conf
                     format!(" (only '{} {ok}' is accepted)", directive.name)
                 });
                 return Err(at.error(format!("'{name}' ({feature}) is not supported yet{also}")));
+            }
+            Support::Unavailable { why } => {
+                return Err(at.error(format!("'{name}' is not supported: {why}")));
             }
             Support::Implemented { .. } if value.is_empty() => {
                 return Err(at.error(format!("'{name}' needs a value: {name} {}", directive.form)));

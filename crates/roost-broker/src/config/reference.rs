@@ -11,7 +11,8 @@ pub fn reference() -> String {
     let mut out = String::from(
         "Roost configuration reference: the directives of mosquitto.conf(5), Mosquitto 2.0.\n\
          Each line is 'NAME VALUE'; a line starting with '#' is a comment. A directive marked\n\
-         NOT SUPPORTED YET is refused with an error naming the feature it waits for.\n",
+         NOT SUPPORTED YET is refused with an error naming the feature it waits for; one marked\n\
+         NOT SUPPORTED is refused with the reason Roost does not have it.\n",
     );
     for group in GROUPS {
         let _ = write!(
@@ -31,6 +32,9 @@ fn entry(out: &mut String, d: &Directive) {
     let _ = writeln!(out, "\n{} {}", d.name, d.form);
     let _ = writeln!(out, "    {}", d.help);
     let _ = write!(out, "    scope: {}; default: {}", d.scope, d.default);
+    if let Some(why) = d.unavailable() {
+        let _ = write!(out, "\n    NOT SUPPORTED: {why}");
+    }
     match (d.not_supported_yet(), d.example()) {
         (Some(feature), _) => {
             let _ = write!(out, "\n    NOT SUPPORTED YET ({feature})");
@@ -62,5 +66,10 @@ mod tests {
              client id.\n    scope: bridge; default: none\n    NOT SUPPORTED YET (bridges)\n"
         ));
         assert!(text.contains("NOT SUPPORTED YET (persistence); 'persistence false' is accepted"));
+        assert!(text.contains(
+            "\npsk_hint TEXT\n    Turn on pre-shared-key TLS for this listener, with this hint \
+             sent to clients.\n    scope: listener; default: none\n    NOT SUPPORTED: rustls has \
+             no pre-shared-key TLS; use certificates (certfile, keyfile, cafile)\n"
+        ));
     }
 }

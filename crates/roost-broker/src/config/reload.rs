@@ -2,8 +2,9 @@
 //! a refusal for each change that needs a restart.
 //!
 //! As in Mosquitto, security settings (global and per listener), limits and log settings take
-//! effect on reload; listeners, `pid_file` and `user` only at start, so a reload keeps the running
-//! ones and says so. Nothing here touches the running broker: the caller swaps the returned
+//! effect on reload; listeners (their TLS settings too), `pid_file` and `user` only at start, so a
+//! reload keeps the running ones and says so — though the certificate, key, CA and CRL files a
+//! TLS listener names are read again. Nothing here touches the running broker: the caller swaps the returned
 //! [`Config`] in, re-reads password and ACL files (their content may have changed even when
 //! their paths did not), and applies the log settings.
 
@@ -106,6 +107,7 @@ pub fn reloadable_changes(old: &Config, new: &Config) -> Vec<String> {
         "upgrade_outgoing_qos" => upgrade_outgoing_qos;
         "sys_interval" => sys_interval;
         "set_tcp_nodelay" => set_tcp_nodelay;
+        "websockets_headers_size" => websockets_headers_size;
         "log_dest" => log.dest;
         "log_type" => log.types;
         "log_timestamp" => log.timestamp;
@@ -186,6 +188,15 @@ pub fn restart_needed(old: &Config, new: &Config) -> Vec<String> {
             "use_username_as_clientid" => use_username_as_clientid;
             "bind_interface" => bind_interface;
             "protocol" => protocol;
+        }
+        if a.tls != b.tls {
+            let _ = write!(
+                changed,
+                "{}TLS settings (certfile, keyfile, cafile, capath, crlfile, \
+                 require_certificate, use_*_as_username, tls_version, ciphers; their files are \
+                 read again)",
+                if changed.is_empty() { "" } else { ", " },
+            );
         }
         if !changed.is_empty() {
             out.push(format!("listener {}: {changed} ({KEPT})", a.addr));

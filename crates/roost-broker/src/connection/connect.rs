@@ -12,6 +12,7 @@ use tracing::info;
 use super::{Client, Connection, Ending};
 use crate::auth::Verdict;
 use crate::session::{Attachment, ConnectionInfo, ControlSlot, Identity, NEVER_EXPIRES};
+use crate::transport::PeerIdentity;
 
 impl<S: AsyncRead + AsyncWrite> Connection<S> {
     /// Waits for CONNECT (bounded by the connect timeout) and answers it. `None` when the
@@ -74,6 +75,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
     }
 
     fn on_connect(&mut self, mut connect: Connect) -> Option<Client> {
+        self.certificate_username(&mut connect)?;
         self.admit(&connect)?;
         let v5 = connect.protocol.is_v5();
         let mut properties = Properties::default();
@@ -160,8 +162,11 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             return self.refuse(id, ReasonCode::NOT_AUTHORIZED, &why);
         }
         let security = self.security();
-        let verdict =
-            security.authenticate(connect.username.as_deref(), connect.password.as_deref());
+        let verdict = match self.identity {
+            // With use_identity_as_username the certificate is the credential.
+            PeerIdentity::Certificate(_) => Verdict::Allowed,
+            _ => security.authenticate(connect.username.as_deref(), connect.password.as_deref()),
+        };
         if verdict != Verdict::Allowed {
             crate::metrics::Metrics::add(&self.broker.metrics.auth_failures, 1);
             // Mosquitto logs the id as <unknown> here: it is not assigned until CONNECT succeeds.
@@ -189,6 +194,26 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             );
         }
         Some(())
+    }
+
+    /// On a listener with `use_identity_as_username` or `use_subject_as_username`: the user name
+    /// is the certificate's and CONNECT's user name and password are dropped, as Mosquitto does;
+    /// a client whose certificate gives none is refused (bad user name or password).
+    fn certificate_username(&mut self, connect: &mut Connect) -> Option<()> {
+        match &self.identity {
+            PeerIdentity::FromConnect => Some(()),
+            PeerIdentity::Certificate(name) => {
+                connect.username = Some(name.to_string());
+                connect.password = None;
+                Some(())
+            }
+            PeerIdentity::NoCertificateName(why) => {
+                crate::metrics::Metrics::add(&self.broker.metrics.auth_failures, 1);
+                let why = format!("no user name from the certificate: {why}");
+                let id = connect.client_id.clone();
+                self.refuse(&id, ReasonCode::BAD_USER_NAME_OR_PASSWORD, &why)
+            }
+        }
     }
 
     /// The client identifier: the user name with `use_username_as_clientid`, the one sent, or

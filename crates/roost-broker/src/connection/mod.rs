@@ -27,6 +27,7 @@ use crate::broker::Broker;
 use crate::config::{Config, Listener};
 use crate::metrics::Metrics;
 use crate::session::{Control, Session};
+use crate::transport::PeerIdentity;
 
 /// Stop moving queued messages into the write buffer past this many bytes.
 const WRITE_HIGH_WATER: usize = 64 * 1024;
@@ -98,6 +99,8 @@ pub(crate) struct Connection<S> {
     /// Written bytes the transport may still hold (TLS and WebSocket buffer until a flush).
     unflushed: bool,
     version: ProtocolVersion,
+    /// What the transport learned of the client (a user name from its certificate).
+    identity: PeerIdentity,
 }
 
 enum Event {
@@ -117,6 +120,7 @@ pub(crate) async fn serve<S>(
     listener_index: usize,
     stream: S,
     peer: SocketAddr,
+    identity: PeerIdentity,
 ) where
     S: AsyncRead + AsyncWrite + Send + 'static,
 {
@@ -137,6 +141,7 @@ pub(crate) async fn serve<S>(
         writing: BytesMut::new(),
         unflushed: false,
         version: ProtocolVersion::V3_1_1,
+        identity,
     };
     if conn.config.connection_messages {
         info!(
@@ -208,6 +213,12 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         let mut shutdown = self.broker.shutdown_signal();
         let mut reloads = self.broker.reloaded();
         let mut last_read = Instant::now();
+        // Packets that came in the same read as CONNECT are already buffered: handle them now,
+        // not when the next read happens to arrive.
+        if let Err(ending) = self.handle_input(&mut client) {
+            Box::pin(self.finish(client, ending)).await;
+            return;
+        }
         let ending = loop {
             self.fill_from_session(&mut client);
             if self.writing.is_empty() && !self.pending.is_empty() {
@@ -284,6 +295,10 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
 
     /// After a reload, a client whose credentials no longer pass is disconnected.
     fn recheck_credentials(&self, client: &Client) -> Result<(), Ending> {
+        if let PeerIdentity::Certificate(_) = self.identity {
+            // The certificate stood for the password, as in Mosquitto.
+            return Ok(());
+        }
         let verdict = self
             .security()
             .authenticate(client.username.as_deref(), client.password.as_deref());

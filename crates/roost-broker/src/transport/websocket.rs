@@ -30,7 +30,11 @@ where
     let config = broker.config();
     let max_message = (config.max_packet_size as usize).saturating_add(MESSAGE_SLACK);
     let timeout = config.connect_timeout;
-    let handshake = roost_ws::accept(stream, roost_ws::server_config(max_message));
+    let max_head = match config.websockets_headers_size {
+        0 => roost_ws::MAX_REQUEST_HEAD,
+        n => n,
+    };
+    let handshake = roost_ws::accept(stream, roost_ws::server_config(max_message), max_head);
     match tokio::time::timeout(timeout, handshake).await {
         Ok(Ok(accepted)) => {
             // Shown with `log_type websockets`, as Mosquitto shows its WebSocket library's lines.

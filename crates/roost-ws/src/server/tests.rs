@@ -26,7 +26,7 @@ async fn exchange(
     DuplexStream,
 ) {
     let (server_end, mut client) = tokio::io::duplex(64 * 1024);
-    let server = tokio::spawn(accept(server_end, server_config(1 << 20)));
+    let server = tokio::spawn(accept(server_end, server_config(1 << 20), MAX_REQUEST_HEAD));
     client.write_all(request).await.unwrap();
     let mut answer = Vec::new();
     let mut byte = [0u8; 1];
@@ -200,9 +200,22 @@ async fn a_head_that_never_ends_is_refused_at_the_limit() {
 }
 
 #[tokio::test]
+async fn a_smaller_head_limit_is_obeyed() {
+    let (server_end, mut client) = tokio::io::duplex(64 * 1024);
+    let server = tokio::spawn(accept(server_end, server_config(1024), 64));
+    let request = upgrade_request("/mqtt", "");
+    assert!(request.len() > 64);
+    client.write_all(request.as_bytes()).await.unwrap();
+    assert!(matches!(
+        server.await.unwrap(),
+        Err(HandshakeError::TooLarge)
+    ));
+}
+
+#[tokio::test]
 async fn closing_mid_request_is_closed() {
     let (server_end, mut client) = tokio::io::duplex(1024);
-    let server = tokio::spawn(accept(server_end, server_config(1024)));
+    let server = tokio::spawn(accept(server_end, server_config(1024), MAX_REQUEST_HEAD));
     client
         .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n")
         .await
@@ -214,7 +227,7 @@ async fn closing_mid_request_is_closed() {
 #[tokio::test]
 async fn frames_sent_right_behind_the_request_are_kept() {
     let (server_end, mut client) = tokio::io::duplex(64 * 1024);
-    let server = tokio::spawn(accept(server_end, server_config(1024)));
+    let server = tokio::spawn(accept(server_end, server_config(1024), MAX_REQUEST_HEAD));
     let mut request = upgrade_request("/", "Sec-WebSocket-Protocol: mqtt\r\n").into_bytes();
     // A masked binary frame holding PINGREQ (mask 0: the payload goes as is).
     request.extend_from_slice(&[0x82, 0x82, 0, 0, 0, 0, 0xC0, 0x00]);
@@ -228,7 +241,7 @@ async fn frames_sent_right_behind_the_request_are_kept() {
 #[tokio::test]
 async fn tungstenites_client_talks_to_this_server() {
     let (server_end, client_end) = tokio::io::duplex(64 * 1024);
-    let server = tokio::spawn(accept(server_end, server_config(1024)));
+    let server = tokio::spawn(accept(server_end, server_config(1024), MAX_REQUEST_HEAD));
     let request = crate::client_request("ws://localhost/mqtt").unwrap();
     let (mut ws, response) = tokio_tungstenite::client_async(request, client_end)
         .await
@@ -251,7 +264,7 @@ async fn tungstenites_client_talks_to_this_server() {
 #[tokio::test]
 async fn a_message_over_the_limit_is_invalid_data() {
     let (server_end, client_end) = tokio::io::duplex(64 * 1024);
-    let server = tokio::spawn(accept(server_end, server_config(16)));
+    let server = tokio::spawn(accept(server_end, server_config(16), MAX_REQUEST_HEAD));
     let request = crate::client_request("ws://localhost/").unwrap();
     let (mut ws, _) = tokio_tungstenite::client_async(request, client_end)
         .await

@@ -62,6 +62,9 @@ pub(crate) enum Support {
         feature: &'static str,
         accepts: Option<&'static str>,
     },
+    /// Known from Mosquitto and refused for good: what it asks for does not exist in Roost's
+    /// libraries (OpenSSL engines with rustls). `why` says so and what to do instead.
+    Unavailable { why: &'static str },
 }
 
 /// One configuration directive.
@@ -84,8 +87,16 @@ impl Directive {
     /// The feature this directive waits for, or `None` when Roost implements it.
     pub fn not_supported_yet(&self) -> Option<&'static str> {
         match self.support {
-            Support::Implemented { .. } => None,
+            Support::Implemented { .. } | Support::Unavailable { .. } => None,
             Support::NotYet { feature, .. } => Some(feature),
+        }
+    }
+
+    /// Why Roost refuses this directive for good, or `None` when it is or will be supported.
+    pub fn unavailable(&self) -> Option<&'static str> {
+        match self.support {
+            Support::Unavailable { why } => Some(why),
+            _ => None,
         }
     }
 
@@ -93,7 +104,7 @@ impl Directive {
     pub fn example(&self) -> Option<&'static str> {
         match self.support {
             Support::Implemented { example, .. } => Some(example),
-            Support::NotYet { .. } => None,
+            Support::NotYet { .. } | Support::Unavailable { .. } => None,
         }
     }
 
@@ -101,7 +112,7 @@ impl Directive {
     /// already does.
     pub fn accepted_value(&self) -> Option<&'static str> {
         match self.support {
-            Support::Implemented { .. } => None,
+            Support::Implemented { .. } | Support::Unavailable { .. } => None,
             Support::NotYet { accepts, .. } => accepts,
         }
     }
@@ -186,7 +197,6 @@ pub fn lookup(word: &str) -> Option<&'static Directive> {
 
 /// Feature names the refusals give, one per piece of work still to do.
 pub(crate) mod feature {
-    pub(crate) const TLS: &str = "TLS";
     pub(crate) const PSK: &str = "PSK";
     pub(crate) const HTTP_FILES: &str = "serving files over HTTP";
     pub(crate) const LIBWEBSOCKETS: &str = "libwebsockets settings";
@@ -253,4 +263,25 @@ macro_rules! not_yet {
     (@accepts $accepts:literal) => { Some($accepts) };
 }
 
-use {directive, not_yet};
+/// A row Mosquitto has and Roost refuses for good, saying `why`.
+macro_rules! unavailable {
+    (
+        name: $name:literal,
+        scope: $scope:ident,
+        form: $form:literal,
+        default: $default:literal,
+        help: $help:literal,
+        why: $why:literal $(,)?
+    ) => {
+        $crate::config::directives::Directive {
+            name: $name,
+            scope: $crate::config::directives::Scope::$scope,
+            form: $form,
+            default: $default,
+            help: $help,
+            support: $crate::config::directives::Support::Unavailable { why: $why },
+        }
+    };
+}
+
+use {directive, not_yet, unavailable};

@@ -1,7 +1,9 @@
-//! WebSocket listener options beyond `protocol websockets` (see `listeners`): known from
-//! Mosquitto, refused until Roost serves files over HTTP or has a setting they map to.
+//! WebSocket listener options beyond `protocol websockets` (see `listeners`): the HTTP header
+//! limit, and the options Mosquitto has that Roost refuses until it serves files over HTTP or
+//! has a setting they map to.
 
-use super::{not_yet, Directive};
+use super::values::number;
+use super::{directive, not_yet, Directive};
 
 pub(super) static TABLE: &[Directive] = &[
     not_yet! {
@@ -20,12 +22,13 @@ pub(super) static TABLE: &[Directive] = &[
         help: "libwebsockets log levels to log, with log_type websockets.",
         feature: LIBWEBSOCKETS,
     },
-    not_yet! {
+    directive! {
         name: "websockets_headers_size",
         scope: Global,
         form: "BYTES",
-        default: "1024",
-        help: "Buffer size for the HTTP headers of WebSocket clients.",
-        feature: LIBWEBSOCKETS,
+        default: "0: 8192 (Mosquitto's is 1024)",
+        help: "Largest HTTP request head (request line and headers) a WebSocket client may send.",
+        example: "4096",
+        apply: |s, v| s.config.websockets_headers_size = number(v)?,
     },
 ];
