@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import (HOST, IS_MOSQUITTO, MosquittoSub, connack_code, mosquitto_passwd,
+from harness import (HOST, IS_MOSQUITTO, MosquittoSub, Traffic, connack_code, mosquitto_passwd,
                      mosquitto_pub, unique_id, unique_topic, wait_until)
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
@@ -190,6 +190,24 @@ def test_login_change_password_overview_and_every_page(dash):
     dash.assert_no_page_errors()
 
 
+def test_overview_charts_follow_live_traffic(dash, client):
+    page = dash.page
+    dash.login_and_change_password()
+    traffic = Traffic(dash.broker, client, interval=0.01)
+    try:
+        traffic.wait_sent(20)
+        # Two connections, and a message rate above zero once two samples are in.
+        page.wait_for_function("document.querySelector('#stat-connections').textContent === '2'", timeout=20000)
+        page.wait_for_function("/in [1-9]/.test(document.querySelector('#rate-now').textContent)", timeout=20000)
+        page.wait_for_timeout(7000)  # a few more samples, so the chart has a line to look at
+        received = int(page.inner_text("#stat-received").replace(",", ""))
+        assert received >= 20
+        dash.shot("overview-traffic")
+    finally:
+        traffic.check()
+    dash.assert_no_page_errors()
+
+
 def test_an_invalid_session_goes_back_to_login_with_the_reason(dash):
     page = dash.page
     dash.login_and_change_password()
@@ -233,6 +251,23 @@ def test_clients_search_detail_and_kick(dash):
         page.wait_for_selector(f"text={topic}")
         assert page.locator("h1", has_text=cid).count() == 1
         dash.shot("client-detail")
+
+        # Its subscription on the Subscriptions page (searched by client id) and on Topics.
+        dash.goto("subscriptions")
+        page.fill("#subscriptions-filter-clientid", cid)
+        page.locator("#subscriptions-card button[type=submit]").click()
+        sub_row = page.locator("#subscriptions-card tbody tr", has_text=topic)
+        sub_row.wait_for()
+        assert cid in sub_row.inner_text()
+        dash.shot("subscriptions-search")
+        dash.goto("topics")
+        page.locator("#topics-card tbody tr", has_text=topic).locator("a").click()
+        page.locator(".modal", has_text=cid).wait_for()
+        dash.shot("topic-subscribers")
+        # The client id in the dialog leads to its detail page, and the dialog goes away.
+        page.locator(".modal a", has_text=cid).click()
+        page.wait_for_selector(".modal", state="detached")
+        page.wait_for_selector(f"#page-clients h1:has-text('{cid}')")
 
         page.click("button[data-action=kick]")
         dash.shot("kick-confirm")

@@ -57,6 +57,7 @@
 
   function route() {
     runLeave();
+    ui.closeModals();
     const { route: name, params } = parseHash();
     const s = api.session.load();
     const app = document.getElementById("app");

@@ -31,14 +31,18 @@
 
   // buttons: [{label, kind, value, submit, onSubmit(form)}]; opts: {wide}. Resolves with the
   // chosen button's value, or null when dismissed (Escape, click outside).
+  const openModals = new Set(); // dismiss functions of the dialogs shown now
+
   function modal(title, body, buttons, opts) {
     return new Promise((resolve) => {
       const back = h("div", { class: "modal-back" });
       const done = (value) => {
         back.remove();
         document.removeEventListener("keydown", onKey);
+        openModals.delete(done);
         resolve(value);
       };
+      openModals.add(done);
       const onKey = (ev) => { if (ev.key === "Escape") done(null); };
       const foot = h("div", { class: "modal-foot" });
       for (const b of buttons) {
@@ -62,6 +66,11 @@
       const first = dialog.querySelector("input, textarea, select") || dialog.querySelector(".btn.danger, .btn.primary");
       if (first) first.focus();
     });
+  }
+
+  // Dismisses every open dialog (as if cancelled): the router calls it when the page changes.
+  function closeModals() {
+    for (const done of [...openModals]) done(null);
   }
 
   function confirm(title, message, okLabel, danger) {
@@ -149,5 +158,5 @@
       o.icon ? icon(o.icon) : null, label);
   }
 
-  Roost.ui = { toast, error, modal, confirm, formDialog, emptyState, loading, table, pager, pageHead, card, badge, button };
+  Roost.ui = { toast, error, modal, closeModals, confirm, formDialog, emptyState, loading, table, pager, pageHead, card, badge, button };
 })(window);
