@@ -620,3 +620,33 @@ def test_no_configuration_file_serves_the_dashboard_on_18083(tmp_path):
             if proc.poll() is None:
                 proc.kill()
                 proc.wait(5)
+
+
+def test_regression_a_body_nobody_reads_keeps_the_connection_open(authed):
+    """A POST whose handler ignores its body (logout), or one refused before its body is read
+    (no token), must not make the server close a keep-alive connection the client reuses."""
+    import http.client
+    conn = http.client.HTTPConnection(HOST, authed.api.broker.ports[1], timeout=10)
+    try:
+        body = json.dumps({"username": "admin", "padding": "x" * 10000})
+        for method in ("GET", "DELETE", "PUT", "POST"):
+            for headers in ({}, {"Authorization": "Bearer " + authed.token}):
+                conn.request(method, "/api/v5/api_key/x", body="{}", headers=headers)
+                r = conn.getresponse()
+                r.read()
+                assert r.status in (401, 404, 405, 400), (method, r.status)
+        conn.request("GET", "/api/v5/nodes", headers={"Authorization": "Bearer " + authed.token})
+        r = conn.getresponse()
+        assert r.status == 200 and json.loads(r.read())[0]["node_status"] == "running"
+        conn.request("POST", "/api/v5/logout", body=body,
+                     headers={"Authorization": "Bearer " + authed.token})
+        r = conn.getresponse()
+        r.read()
+        assert r.status == 204
+        conn.request("GET", "/status")
+        assert conn.getresponse().status == 200
+    finally:
+        conn.close()
+    r = authed.api.call("POST", "/api/v5/publish", authed.api.login("admin", NEW_PASSWORD)
+                        .json()["token"], data="x" * (2 << 20))
+    assert r.status_code == 413 and r.json()["code"] == "PAYLOAD_TOO_LARGE"

@@ -43,16 +43,16 @@ pub(crate) async fn login(
             format!("too many failed logins from {ip}; try again in {wait} s"),
         ));
     }
-    let found = state
+    let must_change = state
         .store()
         .user(&body.username)
-        .map(|u| (u.password_hash.clone(), u.must_change_password));
-    let Some((hash, must_change)) = found.filter(|(hash, _)| verify(hash, &body.password)) else {
+        .filter(|u| verify(&u.password_hash, &body.password))
+        .map(|u| u.must_change_password);
+    let Some(must_change) = must_change else {
         state.limiter().failed(ip, now);
         tracing::warn!("Dashboard login as '{}' from {ip} refused.", body.username);
         return Err(bad_login());
     };
-    drop(hash);
     state.limiter().succeeded(ip);
     let token = state.tokens.issue(&body.username, SystemTime::now());
     Ok(Json(json!({

@@ -18,10 +18,16 @@ mod status;
 mod subscriptions;
 mod users;
 
+use axum::body::Body;
+use axum::extract::Request;
 use axum::handler::Handler;
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{on, MethodFilter};
 use axum::Router;
 
+use crate::error::ApiError;
 use crate::state::Shared;
 
 /// A router that remembers what was added to it.
@@ -141,9 +147,35 @@ pub(crate) fn routes(state: &Shared) -> Routes {
     open_routes().merge(guarded)
 }
 
+/// Largest request body accepted.
+const MAX_BODY: usize = 1 << 20;
+
+/// Reads the whole request body before anything answers: a response sent before the body was
+/// read makes hyper close the connection, and a client reusing it (keep-alive) would see its next
+/// request fail. Also the one bound on body size (413 beyond [`MAX_BODY`]).
+async fn read_body(req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(bytes) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
+        Err(_) => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "PAYLOAD_TOO_LARGE",
+            format!("request bodies are limited to {MAX_BODY} bytes"),
+        )
+        .into_response(),
+    }
+}
+
 /// The whole application.
 pub(crate) fn router(state: Shared) -> Router {
-    routes(&state).router.fallback(page::page).with_state(state)
+    routes(&state)
+        .router
+        .fallback(page::page)
+        .layer(axum::middleware::from_fn(read_body))
+        .with_state(state)
 }
 
 #[cfg(test)]

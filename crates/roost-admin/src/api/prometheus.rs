@@ -4,6 +4,7 @@
 //! sessions now and the process's own CPU and memory.
 
 use std::fmt::Write as _;
+use std::sync::atomic::AtomicU64;
 
 use axum::extract::State;
 use axum::http::header;
@@ -34,149 +35,174 @@ impl Exposition {
     fn gauge(&mut self, name: &str, help: &str, value: f64) {
         self.family(name, "gauge", help, &[("", value)]);
     }
-
-    fn counter(&mut self, name: &str, help: &str, value: u64) {
-        self.family(name, "counter", help, &[("", value as f64)]);
-    }
 }
 
-/// Every family, as text.
-pub(crate) fn exposition(state: &Shared) -> String {
-    let broker = &state.broker;
-    let m = &broker.metrics;
-    let get = |c: &std::sync::atomic::AtomicU64| Metrics::get(c) as f64;
-    let clients = broker.clients();
-    let queued: usize = clients.iter().map(|c| c.queued).sum();
-    let inflight: usize = clients.iter().map(|c| c.inflight).sum();
-    let deepest = clients.iter().map(|c| c.queued).max().unwrap_or(0);
-    let mut out = Exposition::default();
-    out.gauge(
-        "roost_connections",
-        "Clients connected now.",
-        get(&m.clients_connected),
-    );
-    out.gauge(
-        "roost_connections_max",
-        "Most clients connected at once since start.",
-        get(&m.clients_maximum),
-    );
-    out.counter(
+/// Counters read straight from `Metrics`: name, help, the counter.
+type Read = fn(&Metrics) -> &AtomicU64;
+const COUNTERS: &[(&str, &str, Read)] = &[
+    (
         "roost_connections_total",
         "Connections accepted (CONNACK success) since start.",
-        Metrics::get(&m.connections_total),
-    );
-    out.gauge(
-        "roost_sessions",
-        "Sessions, connected or not.",
-        broker.session_count() as f64,
-    );
-    out.gauge(
-        "roost_subscriptions",
-        "Subscriptions of every session.",
-        broker.subscription_count() as f64,
-    );
-    out.gauge(
-        "roost_topics",
-        "Distinct subscribed filters.",
-        broker.subscribed_filters().len() as f64,
-    );
-    out.gauge(
-        "roost_retained_messages",
-        "Retained messages stored.",
-        broker.retained_count() as f64,
-    );
-    let by_qos = |counters: &[std::sync::atomic::AtomicU64; 3]| {
-        [
-            ("qos=\"0\"", get(&counters[0])),
-            ("qos=\"1\"", get(&counters[1])),
-            ("qos=\"2\"", get(&counters[2])),
-        ]
-    };
-    out.family(
-        "roost_messages_received_total",
-        "counter",
-        "PUBLISH packets received from clients, by QoS.",
-        &by_qos(&m.publish_received_qos),
-    );
-    out.family(
-        "roost_messages_sent_total",
-        "counter",
-        "PUBLISH packets sent to clients, by QoS.",
-        &by_qos(&m.publish_sent_qos),
-    );
-    out.family(
-        "roost_payload_bytes_received_total",
-        "counter",
-        "Payload bytes of the PUBLISH packets received, by QoS.",
-        &by_qos(&m.publish_received_bytes_qos),
-    );
-    out.family(
-        "roost_payload_bytes_sent_total",
-        "counter",
-        "Payload bytes of the PUBLISH packets sent, by QoS.",
-        &by_qos(&m.publish_sent_bytes_qos),
-    );
-    out.counter(
+        |m| &m.connections_total,
+    ),
+    (
         "roost_bytes_received_total",
         "Bytes read from client sockets.",
-        Metrics::get(&m.bytes_received),
-    );
-    out.counter(
+        |m| &m.bytes_received,
+    ),
+    (
         "roost_bytes_sent_total",
         "Bytes written to client sockets.",
-        Metrics::get(&m.bytes_sent),
-    );
-    out.counter(
+        |m| &m.bytes_sent,
+    ),
+    (
         "roost_packets_received_total",
         "MQTT packets received, every type.",
-        Metrics::get(&m.packets_received),
-    );
-    out.counter(
+        |m| &m.packets_received,
+    ),
+    (
         "roost_packets_sent_total",
         "MQTT packets sent, every type.",
-        Metrics::get(&m.packets_sent),
-    );
+        |m| &m.packets_sent,
+    ),
+    (
+        "roost_auth_failures_total",
+        "Connections refused for bad credentials or authorisation.",
+        |m| &m.auth_failures,
+    ),
+    (
+        "roost_protocol_errors_total",
+        "Connections closed for protocol errors.",
+        |m| &m.protocol_errors,
+    ),
+];
+
+/// Counters by QoS: name, help, the three counters.
+type ReadQos = fn(&Metrics) -> &[AtomicU64; 3];
+const BY_QOS: &[(&str, &str, ReadQos)] = &[
+    (
+        "roost_messages_received_total",
+        "PUBLISH packets received from clients, by QoS.",
+        |m| &m.publish_received_qos,
+    ),
+    (
+        "roost_messages_sent_total",
+        "PUBLISH packets sent to clients, by QoS.",
+        |m| &m.publish_sent_qos,
+    ),
+    (
+        "roost_payload_bytes_received_total",
+        "Payload bytes of the PUBLISH packets received, by QoS.",
+        |m| &m.publish_received_bytes_qos,
+    ),
+    (
+        "roost_payload_bytes_sent_total",
+        "Payload bytes of the PUBLISH packets sent, by QoS.",
+        |m| &m.publish_sent_bytes_qos,
+    ),
+];
+
+/// Drops by reason: label, the counter.
+const DROPS: &[(&str, Read)] = &[
+    ("reason=\"queue_full\"", |m| &m.dropped_queue_full),
+    ("reason=\"expired\"", |m| &m.dropped_expired),
+    ("reason=\"too_large\"", |m| &m.dropped_too_large),
+    ("reason=\"offline_qos0\"", |m| &m.dropped_offline_qos0),
+];
+
+fn counters(out: &mut Exposition, m: &Metrics) {
+    let get = |c: &AtomicU64| Metrics::get(c) as f64;
+    for (name, help, read) in COUNTERS {
+        out.family(name, "counter", help, &[("", get(read(m)))]);
+    }
+    for (name, help, read) in BY_QOS {
+        let [q0, q1, q2] = read(m);
+        let samples = [
+            ("qos=\"0\"", get(q0)),
+            ("qos=\"1\"", get(q1)),
+            ("qos=\"2\"", get(q2)),
+        ];
+        out.family(name, "counter", help, &samples);
+    }
+    let drops: Vec<(&str, f64)> = DROPS
+        .iter()
+        .map(|(label, read)| (*label, get(read(m))))
+        .collect();
     out.family(
         "roost_messages_dropped_total",
         "counter",
         "Messages dropped, by reason.",
-        &[
-            ("reason=\"queue_full\"", get(&m.dropped_queue_full)),
-            ("reason=\"expired\"", get(&m.dropped_expired)),
-            ("reason=\"too_large\"", get(&m.dropped_too_large)),
-            ("reason=\"offline_qos0\"", get(&m.dropped_offline_qos0)),
-        ],
+        &drops,
     );
-    out.counter(
-        "roost_auth_failures_total",
-        "Connections refused for bad credentials or authorisation.",
-        Metrics::get(&m.auth_failures),
-    );
-    out.counter(
-        "roost_protocol_errors_total",
-        "Connections closed for protocol errors.",
-        Metrics::get(&m.protocol_errors),
-    );
-    out.gauge(
-        "roost_inflight_messages",
-        "QoS 1/2 messages sent and not yet acknowledged, every session.",
-        inflight as f64,
-    );
-    out.gauge(
-        "roost_queued_messages",
-        "Messages queued for sessions and not yet sent.",
-        queued as f64,
-    );
-    out.gauge(
-        "roost_queue_depth_max",
-        "The longest session queue now.",
-        deepest as f64,
-    );
-    out.gauge(
-        "roost_uptime_seconds",
-        "Seconds since the broker started.",
-        broker.uptime().as_secs_f64(),
-    );
+}
+
+/// Gauges of the broker now: connections, sessions, subscriptions, retained, queues.
+fn gauges(out: &mut Exposition, state: &Shared) {
+    let broker = &state.broker;
+    let m = &broker.metrics;
+    let clients = broker.clients();
+    let queued: usize = clients.iter().map(|c| c.queued).sum();
+    let inflight: usize = clients.iter().map(|c| c.inflight).sum();
+    let deepest = clients.iter().map(|c| c.queued).max().unwrap_or(0);
+    let now: [(&str, &str, f64); 10] = [
+        (
+            "roost_connections",
+            "Clients connected now.",
+            Metrics::get(&m.clients_connected) as f64,
+        ),
+        (
+            "roost_connections_max",
+            "Most clients connected at once since start.",
+            Metrics::get(&m.clients_maximum) as f64,
+        ),
+        (
+            "roost_sessions",
+            "Sessions, connected or not.",
+            broker.session_count() as f64,
+        ),
+        (
+            "roost_subscriptions",
+            "Subscriptions of every session.",
+            broker.subscription_count() as f64,
+        ),
+        (
+            "roost_topics",
+            "Distinct subscribed filters.",
+            broker.subscribed_filters().len() as f64,
+        ),
+        (
+            "roost_retained_messages",
+            "Retained messages stored.",
+            broker.retained_count() as f64,
+        ),
+        (
+            "roost_inflight_messages",
+            "QoS 1/2 messages sent and not yet acknowledged, every session.",
+            inflight as f64,
+        ),
+        (
+            "roost_queued_messages",
+            "Messages queued for sessions and not yet sent.",
+            queued as f64,
+        ),
+        (
+            "roost_queue_depth_max",
+            "The longest session queue now.",
+            deepest as f64,
+        ),
+        (
+            "roost_uptime_seconds",
+            "Seconds since the broker started.",
+            broker.uptime().as_secs_f64(),
+        ),
+    ];
+    for (name, help, value) in now {
+        out.gauge(name, help, value);
+    }
+}
+
+/// The process's CPU, memory and file descriptors, where the system tells them.
+fn process(out: &mut Exposition) {
     if let Some(cpu) = crate::process::cpu_seconds() {
         out.family(
             "process_cpu_seconds_total",
@@ -199,6 +225,14 @@ pub(crate) fn exposition(state: &Shared) -> String {
             fds as f64,
         );
     }
+}
+
+/// Every family, as text.
+pub(crate) fn exposition(state: &Shared) -> String {
+    let mut out = Exposition::default();
+    gauges(&mut out, state);
+    counters(&mut out, &state.broker.metrics);
+    process(&mut out);
     out.text
 }
 

@@ -69,17 +69,6 @@ fn basic(state: &Shared, credentials: &str) -> Result<Caller, ApiError> {
     Ok(Caller::ApiKey(found.name.clone()))
 }
 
-/// Largest request body read (and dropped) before a refusal.
-const DRAIN_LIMIT: usize = 64 * 1024;
-
-/// Answers `error`, first reading the body the client sent (up to [`DRAIN_LIMIT`]) so the
-/// connection stays usable: a response before an unread body makes the server close it, and a
-/// client reusing it (keep-alive) would see its next request fail.
-async fn refuse(req: Request, error: ApiError) -> Response {
-    let _ = axum::body::to_bytes(req.into_body(), DRAIN_LIMIT).await;
-    error.into_response()
-}
-
 /// Lets the request through with its [`Caller`], or answers 401/403.
 pub(crate) async fn require_login(
     State(state): State<Shared>,
@@ -103,7 +92,7 @@ pub(crate) async fn require_login(
     };
     let caller = match caller {
         Ok(caller) => caller,
-        Err(e) => return refuse(req, e).await,
+        Err(e) => return e.into_response(),
     };
     if let Caller::User(user) = &caller {
         if must_change(&state, user) && !allowed_before_change(&req, user) {
@@ -112,7 +101,7 @@ pub(crate) async fn require_login(
                 "PASSWORD_CHANGE_REQUIRED",
                 format!("change the default password first: POST /api/v5/users/{user}/change_pwd"),
             );
-            return refuse(req, e).await;
+            return e.into_response();
         }
     }
     req.extensions_mut().insert(caller);

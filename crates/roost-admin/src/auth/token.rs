@@ -27,7 +27,8 @@ pub(crate) enum TokenError {
 /// The signing key, the lifetime and the per-user epochs.
 #[derive(Debug)]
 pub(crate) struct Tokens {
-    key: [u8; 32],
+    /// HMAC keyed once with the random key; cloned per use.
+    keyed: HmacSha256,
     lifetime: Duration,
     /// Bumped at logout; tokens carry the epoch they were made in.
     epochs: Mutex<HashMap<String, u64>>,
@@ -39,7 +40,7 @@ impl Tokens {
         let mut key = [0u8; 32];
         getrandom::fill(&mut key).ok()?;
         Some(Tokens {
-            key,
+            keyed: HmacSha256::new_from_slice(&key).ok()?,
             lifetime,
             epochs: Mutex::new(HashMap::new()),
         })
@@ -57,8 +58,7 @@ impl Tokens {
     }
 
     fn mac(&self, body: &str) -> Vec<u8> {
-        // An HMAC key may have any length: new_from_slice cannot fail here.
-        let mut mac = HmacSha256::new_from_slice(&self.key).unwrap_or_else(|_| unreachable!());
+        let mut mac = self.keyed.clone();
         mac.update(body.as_bytes());
         mac.finalize().into_bytes().to_vec()
     }
@@ -79,7 +79,7 @@ impl Tokens {
     pub(crate) fn check(&self, token: &str, now: SystemTime) -> Result<String, TokenError> {
         let (body, mac) = token.rsplit_once('.').ok_or(TokenError::Bad)?;
         let given = URL_SAFE_NO_PAD.decode(mac).map_err(|_| TokenError::Bad)?;
-        let mut check = HmacSha256::new_from_slice(&self.key).map_err(|_| TokenError::Bad)?;
+        let mut check = self.keyed.clone();
         check.update(body.as_bytes());
         check.verify_slice(&given).map_err(|_| TokenError::Bad)?;
         let mut parts = body.split('.');

@@ -124,6 +124,18 @@ mod tests {
     }
 
     #[test]
+    fn a_changed_dashboard_needs_a_restart() {
+        let old = parse("dashboard_listener 18083\n").expect("valid");
+        let new = parse("dashboard_listener 18084\n").expect("valid");
+        let refused = crate::config::restart_needed(&old, &new);
+        assert!(
+            refused.iter().any(|r| r.starts_with("dashboard_listener")),
+            "{refused:?}"
+        );
+        assert!(crate::config::restart_needed(&old, &old).is_empty());
+    }
+
+    #[test]
     fn token_expiry_in_range() {
         let config = parse("dashboard_token_expiry 2\n").expect("valid");
         assert_eq!(
