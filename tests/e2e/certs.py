@@ -120,9 +120,9 @@ class CertAuthority:
         openssl(*sign)
         return Issued(cert, key)
 
-    def server(self, name="server", key_kind="ec"):
+    def server(self, name="server", key_kind="ec", expired=False):
         """A server certificate for 127.0.0.1 and localhost."""
-        return self._issue(name, "/CN=127.0.0.1", "server_ext", key_kind)
+        return self._issue(name, "/CN=127.0.0.1", "server_ext", key_kind, expired=expired)
 
     def client(self, name, subject=None, expired=False, multivalue=False):
         """A client certificate with `subject` (default /CN=name)."""

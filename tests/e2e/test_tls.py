@@ -24,7 +24,7 @@ import time
 import pytest
 
 import rawmqtt as R
-from certs import CertAuthority, key_as, subject_rfc2253
+from certs import CertAuthority, key_as, openssl, subject_rfc2253
 from harness import (HOST, IS_MOSQUITTO, ROOST_BIN, V5, V311, Traffic, mosquitto_passwd,
                      mosquitto_pub, unique_topic, wait_until)
 
@@ -178,6 +178,17 @@ def test_keys_in_each_pem_form(broker, pki, tmp_path, form):
     mosquitto_pub(b, unique_topic(), "hi", qos=1, extra=cli_tls(pki))
 
 
+@pytest.mark.roost_only
+def test_an_expired_server_certificate_is_served_with_a_warning(broker, pki):
+    # As Mosquitto, the broker starts and serves it; clients refuse it. Mosquitto says nothing.
+    old = pki.ca.server("expired-server", expired=True)
+    b = broker(conf=tls_lines(pki, "allow_anonymous true", server=old))
+    wait_log(b, f"certfile '{old.cert}': the server certificate is valid from Jan  1 00:00:00 "
+                "2020 +00:00 to Feb  1 00:00:00 2020 +00:00 only; clients will refuse it")
+    r = mosquitto_pub(b, unique_topic(), "x", extra=cli_tls(pki), check=False)
+    assert r.returncode != 0
+
+
 def test_tls_version_13_refuses_a_tls_12_client(broker, pki):
     b = broker(conf=tls_lines(pki, "allow_anonymous true", "tls_version tlsv1.3"))
     assert handshake_with(b.port, pki)[1] == "TLSv1.3"
@@ -214,6 +225,21 @@ def test_mutual_tls_accepts_a_good_certificate_and_refuses_none(broker, mosq_sub
     assert r.returncode != 0
     mosquitto_pub(b, topic, "after", version=version, qos=1, extra=cli_tls(pki, pki.alice))
     assert sub.wait_for(2) == [f"1 0 {topic} with cert", f"1 0 {topic} after"]
+
+
+def test_capath_directory_of_ca_files(broker, pki, tmp_path):
+    # As an administrator prepares it for OpenSSL: the CA files and their hash links.
+    capath = tmp_path / "ca.d"
+    capath.mkdir()
+    shutil.copy(pki.ca.cert, capath / "roost-test-ca.pem")
+    (capath / "README").write_text("CA certificates trusted for clients\n")
+    openssl("rehash", capath)
+    b = broker(conf=tls_lines(pki, "allow_anonymous true", f"capath {capath}",
+                              "require_certificate true"))
+    mosquitto_pub(b, unique_topic(), "capath", qos=1, extra=cli_tls(pki, pki.alice))
+    r = mosquitto_pub(b, unique_topic(), "x", qos=1, extra=cli_tls(pki, pki.stranger),
+                      check=False)
+    assert r.returncode != 0
 
 
 @pytest.mark.roost_only

@@ -24,7 +24,8 @@ pub(crate) struct BrokerArgs {
     /// Configuration file in mosquitto.conf syntax; without it, embedded defaults (local only).
     #[arg(short = 'c', long = "config-file")]
     config: Option<PathBuf>,
-    /// Listen on this port (on every configured listener, or on 127.0.0.1 without a file).
+    /// Listen on this port (on every configured listener, or on 127.0.0.1 without a file, where
+    /// MQTT over WebSocket stays on 8083).
     #[arg(short, long)]
     port: Option<u16>,
     /// Log every type of line (log_type all), debug included.

@@ -68,6 +68,9 @@ pub(crate) fn server_config(settings: &TlsSettings) -> Result<ServerConfig, File
     };
     let provider = Arc::new(provider(settings));
     let chain = certificates(certfile, "certfile")?;
+    if let Some(leaf) = chain.first() {
+        warn_if_out_of_date(certfile, leaf);
+    }
     let key = private_key(keyfile)?;
     let certified = CertifiedKey::from_der(chain, key, &provider).map_err(|e| match e {
         rustls::Error::InconsistentKeys(_) => keyfile.error(format!(
@@ -169,6 +172,25 @@ fn certificates(
     Ok(certs)
 }
 
+/// A server certificate out of its validity still loads (OpenSSL's servers serve it too), but
+/// clients will refuse it: say so once, when it is read.
+fn warn_if_out_of_date(setting: &Sourced<PathBuf>, leaf: &CertificateDer<'_>) {
+    use x509_parser::prelude::FromDer;
+    let Ok((_, cert)) = x509_parser::certificate::X509Certificate::from_der(leaf) else {
+        return;
+    };
+    let validity = cert.validity();
+    if !validity.is_valid() {
+        tracing::warn!(
+            "certfile '{}': the server certificate is valid from {} to {} only; clients will \
+             refuse it",
+            setting.value.display(),
+            validity.not_before,
+            validity.not_after
+        );
+    }
+}
+
 fn pem_certificates(bytes: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
     CertificateDer::pem_slice_iter(bytes)
         .collect::<Result<Vec<_>, _>>()
@@ -241,20 +263,20 @@ fn client_verifier(
     })
 }
 
+/// Adds the CA certificates webpki can use; a bundle with some it cannot (old v1 roots in a
+/// system bundle) is taken for the rest, as OpenSSL would, but one with none is an error.
 fn add_roots(
     roots: &mut RootCertStore,
     setting: &Sourced<PathBuf>,
     directive: &str,
     certs: &[CertificateDer<'static>],
 ) -> Result<(), FileError> {
-    for (i, cert) in certs.iter().enumerate() {
-        roots.add(cert.clone()).map_err(|e| {
-            setting.error(format!(
-                "{directive} '{}': certificate {} cannot be used as a CA: {e}",
-                setting.value.display(),
-                i + 1
-            ))
-        })?;
+    let (added, _unusable) = roots.add_parsable_certificates(certs.iter().cloned());
+    if added == 0 {
+        return Err(setting.error(format!(
+            "{directive} '{}': no certificate in it can be used as a CA",
+            setting.value.display()
+        )));
     }
     Ok(())
 }

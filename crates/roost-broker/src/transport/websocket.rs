@@ -27,12 +27,15 @@ pub(super) async fn upgrade<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let config = broker.config();
-    let max_message = (config.max_packet_size as usize).saturating_add(MESSAGE_SLACK);
-    let timeout = config.connect_timeout;
-    let max_head = match config.websockets_headers_size {
-        0 => roost_ws::MAX_REQUEST_HEAD,
-        n => n,
+    // Read the settings now: the configuration guard is not to be held across the handshake.
+    let (max_message, timeout, max_head) = {
+        let config = broker.config();
+        let max_head = match config.websockets_headers_size {
+            0 => roost_ws::MAX_REQUEST_HEAD,
+            n => n,
+        };
+        let max_message = (config.max_packet_size as usize).saturating_add(MESSAGE_SLACK);
+        (max_message, config.connect_timeout, max_head)
     };
     let handshake = roost_ws::accept(stream, roost_ws::server_config(max_message), max_head);
     match tokio::time::timeout(timeout, handshake).await {
