@@ -36,8 +36,8 @@
         const rows = (alarms.value && alarms.value.data) || [];
         alarmBody.replaceChildren(ui.table([
           { title: "Alarm", render: (a) => h("strong", null, a.name) },
-          { title: "Message", render: (a) => a.message },
-          { title: "Details", render: (a) => h("span", { class: "mono" }, a.details && Object.keys(a.details).length ? JSON.stringify(a.details) : "—") },
+          { title: "Message", class: "wrap", render: (a) => a.message },
+          { title: "Details", class: "wrap", render: (a) => h("span", { class: "mono" }, a.details && Object.keys(a.details).length ? JSON.stringify(a.details) : "—") },
           { title: "Node", render: (a) => a.node },
           { title: "Activated at", render: (a) => time(a.activate_at) },
           { title: "State", render: (a) => (a.activated ? ui.badge("Active", "bad") : ui.badge("Cleared", "off")) },

@@ -52,7 +52,7 @@
 
     ctx.container.append(
       ui.pageHead("Overview", "Live state of the broker, refreshed every " + POLL_MS / 1000 + " seconds.", updated),
-      h("div", { class: "stats", style: "grid-template-columns:repeat(4,minmax(0,1fr))" }, Object.values(cards).map((c) => c.el)),
+      h("div", { class: "stats four" }, Object.values(cards).map((c) => c.el)),
       h("div", { class: "grid grid-2" },
         ui.card("Connections", h("div", { class: "card-body" }, connChart.el), h("div", { style: "display:flex;gap:14px;align-items:center" }, connNow, connChart.legend())),
         ui.card("Message rate", h("div", { class: "card-body" }, rateChart.el), h("div", { style: "display:flex;gap:14px;align-items:center" }, rateNow, rateChart.legend()))),

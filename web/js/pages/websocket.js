@@ -131,10 +131,10 @@
     };
     const form = h("form", { class: "form-grid", onsubmit: onSubmit },
       errLine,
-      h("div", { class: "form-row", style: "grid-template-columns:2fr 1.2fr" },
+      h("div", { class: "form-row cols-wide-narrow" },
         h("label", { class: "field" }, "Broker address", f.url),
         h("label", { class: "field" }, "Client ID", f.clientId)),
-      h("div", { class: "form-row", style: "grid-template-columns:1fr 1fr 120px auto auto" },
+      h("div", { class: "form-row cols-login" },
         h("label", { class: "field" }, "Username", f.username),
         h("label", { class: "field" }, "Password", f.password),
         h("label", { class: "field" }, "Keepalive (s)", f.keepalive),
@@ -198,7 +198,7 @@
           h("button", { type: "button", title: "Unsubscribe", "aria-label": "Unsubscribe " + sub.topic, onclick: () => unsubscribe(sub) }, "×")))));
     };
     const form = h("form", { class: "form-grid", onsubmit: onSubmit },
-      h("div", { class: "form-row", style: "grid-template-columns:1fr 110px auto" },
+      h("div", { class: "form-row cols-topic" },
         h("label", { class: "field" }, "Topic filter", topicIn),
         h("label", { class: "field" }, "QoS", qosIn),
         btn),
@@ -230,7 +230,7 @@
       }
     };
     const form = h("form", { class: "form-grid", onsubmit: onSubmit },
-      h("div", { class: "form-row", style: "grid-template-columns:1fr 110px auto" },
+      h("div", { class: "form-row cols-topic" },
         h("label", { class: "field" }, "Topic", topicIn),
         h("label", { class: "field" }, "QoS", qosIn),
         h("label", { class: "check", style: "min-height:34px" }, retainIn, "Retain")),
