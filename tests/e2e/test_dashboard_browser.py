@@ -317,11 +317,23 @@ def test_websocket_page_publishes_and_receives(dash):
         dash.shot("websocket")
         client_id = page.input_value("#ws-clientid")
         dash.goto("clients")
-        page.locator("table.data tbody tr", has_text=client_id).wait_for()
+        row = page.locator("table.data tbody tr", has_text=client_id)
+        row.wait_for()
+        assert "MQTT v3.1.1" in row.inner_text()
+        # Kicked there, the page's connection ends and says how.
+        row.locator("button[data-action=kick]").click()
+        dash.confirm_dialog()
         dash.goto("websocket")
+        page.wait_for_selector("#ws-status .badge.off")
+        assert "closed by the server" in page.inner_text("#ws-error")
+        assert page.input_value("#ws-pub-topic") == topic  # what was typed survives the visit
+        dash.shot("websocket-kicked")
+        # It connects again, and disconnects at the person's request without an error.
+        page.click("#ws-connect")
         page.wait_for_selector("#ws-status .badge.ok")
         page.click("#ws-connect")
         page.wait_for_selector("#ws-status .badge.off")
+        assert not page.is_visible("#ws-error")
     finally:
         sub.stop()
     dash.assert_no_page_errors()

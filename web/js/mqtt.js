@@ -18,6 +18,14 @@
     5: "not authorized",
   };
 
+  // RFC 6455 7.4.1 close codes a person may meet here.
+  const CLOSE_CODES = { 1000: "normal closure", 1001: "going away", 1002: "protocol error", 1005: "no status given", 1006: "closed abnormally", 1009: "message too big", 1011: "server error" };
+
+  function closeCode(ev) {
+    const name = CLOSE_CODES[ev.code];
+    return "code " + ev.code + (name ? " " + name : "") + (ev.reason ? ", " + ev.reason : "");
+  }
+
   class MqttError extends Error {
     constructor(message) {
       super(message);
@@ -311,8 +319,8 @@
           ? "could not open a WebSocket to " + this.url + " (nothing listens there, or it refused the upgrade)"
           : "WebSocket error on " + this.url);
         ws.onclose = (ev) => this.fail(this.state === "connecting"
-          ? "the server closed the WebSocket before CONNACK (code " + ev.code + (ev.reason ? ", " + ev.reason : "") + ")"
-          : "connection closed by the server (code " + ev.code + (ev.reason ? ", " + ev.reason : "") + ")", true);
+          ? "the server closed the WebSocket before CONNACK (" + closeCode(ev) + ")"
+          : "connection closed by the server (" + closeCode(ev) + ")", true);
       });
     }
 

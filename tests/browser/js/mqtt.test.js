@@ -177,7 +177,7 @@ test("connect times out without CONNACK and fails when the server closes first",
   const c2 = new mqtt.MqttClient("ws://h/mqtt", Object.assign({ clientId: "c", WebSocket: FakeSocket }, fakeTimers()));
   const d2 = c2.connect();
   FakeSocket.last.drop(1006);
-  await assert.rejects(d2, /before CONNACK \(code 1006\)/);
+  await assert.rejects(d2, /before CONNACK \(code 1006 closed abnormally\)/);
 });
 
 test("subscribe resolves with the granted QoS; a 0x80 SUBACK rejects", async () => {
@@ -276,7 +276,7 @@ test("a server close after CONNACK reports the close code", async () => {
   const closes = [];
   client.on("close", (e) => closes.push(e));
   ws.drop(1000);
-  assert.match(closes[0].error.message, /closed by the server \(code 1000\)/);
+  assert.match(closes[0].error.message, /closed by the server \(code 1000 normal closure\)/);
   assert.equal(client.connected, false);
 });
 

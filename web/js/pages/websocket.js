@@ -17,6 +17,7 @@
     subs: [], // [{topic, qos}]
     messages: [], // [{dir: "in"|"out", topic, qos, retain, payload: Uint8Array, at: Date}]
     form: null, // last connection settings typed in
+    drafts: { subTopic: "testtopic/#", subQos: "0", pubTopic: "testtopic/1", pubPayload: JSON.stringify({ msg: "hello from the Roost dashboard" }), pubQos: "0", retain: false },
     redraw: null, // set by the page while it is shown
   };
 
@@ -161,8 +162,9 @@
 
   // Subscribe form and the list of active subscriptions; returns {el, draw}.
   function subscribeCard() {
-    const topicIn = h("input", { class: "input", id: "ws-sub-topic", value: "testtopic/#", placeholder: "Topic filter" });
-    const qosIn = qosSelect("ws-sub-qos");
+    const topicIn = h("input", { class: "input", id: "ws-sub-topic", value: conn.drafts.subTopic, placeholder: "Topic filter" });
+    const qosIn = qosSelect("ws-sub-qos", "subQos");
+    keepDraft(topicIn, "subTopic");
     const chips = h("div", { class: "sub-chips", id: "ws-subs" });
     const btn = h("button", { class: "btn primary", type: "submit", id: "ws-subscribe" }, icon("plus"), "Subscribe");
     const onSubmit = async (ev) => {
@@ -208,11 +210,14 @@
 
   // Publish form; returns {el, draw}.
   function publishCard() {
-    const topicIn = h("input", { class: "input", id: "ws-pub-topic", value: "testtopic/1", placeholder: "Topic" });
+    const topicIn = h("input", { class: "input", id: "ws-pub-topic", value: conn.drafts.pubTopic, placeholder: "Topic" });
     const payloadIn = h("textarea", { class: "input", id: "ws-pub-payload", rows: "4" });
-    payloadIn.value = JSON.stringify({ msg: "hello from the Roost dashboard" });
-    const qosIn = qosSelect("ws-pub-qos");
-    const retainIn = h("input", { type: "checkbox", id: "ws-pub-retain" });
+    payloadIn.value = conn.drafts.pubPayload;
+    const qosIn = qosSelect("ws-pub-qos", "pubQos");
+    const retainIn = h("input", { type: "checkbox", id: "ws-pub-retain", checked: conn.drafts.retain });
+    keepDraft(topicIn, "pubTopic");
+    keepDraft(payloadIn, "pubPayload");
+    retainIn.addEventListener("change", () => { conn.drafts.retain = retainIn.checked; });
     const btn = h("button", { class: "btn primary", type: "submit", id: "ws-publish" }, icon("send"), "Publish");
     const onSubmit = async (ev) => {
       ev.preventDefault();
@@ -295,8 +300,15 @@
     conn.redraw("all");
   }
 
-  function qosSelect(id) {
-    return h("select", { class: "input", id }, [0, 1].map((q) => h("option", { value: String(q) }, "QoS " + q)));
+  // The subscribe and publish fields keep what was typed across visits to other pages.
+  function keepDraft(el, key) {
+    el.addEventListener("input", () => { conn.drafts[key] = el.value; });
+  }
+
+  function qosSelect(id, draftKey) {
+    const sel = h("select", { class: "input", id }, [0, 1].map((q) => h("option", { value: String(q), selected: conn.drafts[draftKey] === String(q) }, "QoS " + q)));
+    sel.addEventListener("change", () => { conn.drafts[draftKey] = sel.value; });
+    return sel;
   }
 
   Roost.pages.websocket = { title: "WebSocket Client", render };
