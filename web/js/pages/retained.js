@@ -81,7 +81,8 @@
           ui.button("View", { small: true, icon: "eye", action: "view", onclick: () => view(m.topic) }),
           ui.button("Delete", { small: true, kind: "ghost-danger", icon: "trash", action: "delete", onclick: () => remove(m.topic, list.reload) })) },
       ],
-      empty: "No retained messages are stored.",
+      empty: "No retained messages are stored. The broker's own $SYS topics are listed with the filter $SYS/#.",
+      emptyFiltered: "No retained message matches this filter.",
     });
     ctx.container.append(
       ui.pageHead("Retained Messages", "Messages the broker keeps and hands to every new matching subscriber.", ui.button("Refresh", { icon: "refresh", onclick: list.reload })),
