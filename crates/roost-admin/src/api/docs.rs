@@ -35,7 +35,7 @@ pub(crate) static ROUTES: &[Doc] = &[
     doc!("GET" "/status", "Status", false, 200, "Whether the node runs (plain text; 503 while stopping).", "text"),
     doc!("GET" "/api/v5/status", "Status", false, 200, "Same as /status.", "text"),
     doc!("POST" "/api/v5/login", "Auth", false, 200, "Log in with {username, password}; returns a token (rate-limited per address).", "object"),
-    doc!("GET" "/api-docs", "Docs", false, 200, "This OpenAPI description.", "object"),
+    doc!("GET" "/api-docs", "Docs", true, 200, "This OpenAPI description.", "object"),
     doc!("POST" "/api/v5/logout", "Auth", true, 204, "Log out: voids the caller's tokens.", "none"),
     doc!("POST" "/api/v5/users/{username}/change_pwd", "Auth", true, 204, "Change a dashboard password with {old_pwd, new_pwd}.", "none"),
     doc!("GET" "/api/v5/stats", "Metrics", true, 200, "Connection, session, subscription, topic and retained counts (?aggregate=true).", "array"),

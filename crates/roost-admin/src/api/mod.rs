@@ -1,5 +1,6 @@
-//! The routes: `/status` and `/api/v5/login` open to all, every other `/api/v5` route behind the
-//! login check, the OpenAPI description at `/api-docs`, and the pages of `web/` for the rest.
+//! The routes: `/status` and `/api/v5/login` open to all; every other `/api/v5` route, the
+//! OpenAPI description at `/api-docs` and `/metrics` behind the login check; and the pages of
+//! `web/` for the rest (open: the login form is one of them, and they hold no data).
 //!
 //! Routes are added through [`Routes`], which records each method and path, so a test can hold
 //! the OpenAPI table ([`docs::ROUTES`]) to exactly the routes served.
@@ -74,7 +75,6 @@ fn open_routes() -> Routes {
         .add("GET", "/status", status::status)
         .add("GET", "/api/v5/status", status::status)
         .add("POST", "/api/v5/login", login::login)
-        .add("GET", "/api-docs", docs::openapi)
 }
 
 /// The EMQX path of the password file's users.
@@ -84,6 +84,7 @@ const USER: &str = "/api/v5/authentication/password_based:built_in_database/user
 /// Routes behind the login check.
 fn protected_routes() -> Routes {
     Routes::new()
+        .add("GET", "/api-docs", docs::openapi)
         .add("POST", "/api/v5/logout", login::logout)
         .add(
             "POST",
