@@ -147,6 +147,13 @@ class Broker:
             lines.insert(0, "user root")
         self.conf_path.write_text("\n".join(lines) + "\n")
 
+    def env(self):
+        """The broker's environment: XDG_DATA_HOME inside its own directory, so the
+        dashboard's default auth file (logins, API keys) belongs to this test alone."""
+        env = dict(os.environ)
+        env["XDG_DATA_HOME"] = str(self.workdir / "data")
+        return env
+
     def command(self):
         if IS_MOSQUITTO:
             return ["mosquitto", "-c", str(self.conf_path)]
@@ -169,7 +176,7 @@ class Broker:
             try:
                 self.proc = subprocess.Popen(
                     self.command(), stdout=log, stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL, cwd=self.workdir)
+                    stdin=subprocess.DEVNULL, cwd=self.workdir, env=self.env())
             finally:
                 log.close()
             if self._wait_accepting(timeout):
@@ -212,7 +219,7 @@ class Broker:
         cmd = self.command() + list(extra_args)
         try:
             return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                                  stdin=subprocess.DEVNULL, cwd=self.workdir)
+                                  stdin=subprocess.DEVNULL, cwd=self.workdir, env=self.env())
         except subprocess.TimeoutExpired as e:
             raise AssertionError(f"{cmd} was still running after {timeout}s; output:\n"
                                  f"{_text(e.stdout)}{_text(e.stderr)}") from None

@@ -9,7 +9,7 @@ use std::cell::Cell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use roost_proto::QoS;
 use std::net::SocketAddr;
@@ -54,7 +54,8 @@ pub struct Broker {
     pub metrics: Metrics,
     sessions: Mutex<HashMap<Arc<str>, Arc<Session>>>,
     subscriptions: RwLock<Subscriptions>,
-    retained: RwLock<RetainedTree<Arc<Message>>>,
+    /// Retained messages with the time each was stored (for the API).
+    retained: RwLock<RetainedTree<(Arc<Message>, SystemTime)>>,
     next_conn_id: AtomicU64,
     next_auto_id: AtomicU64,
     started: Instant,
@@ -222,6 +223,32 @@ impl Broker {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// Every session registered now (for the API's snapshots).
+    pub(crate) fn all_sessions(&self) -> Vec<Arc<Session>> {
+        self.sessions().values().cloned().collect()
+    }
+
+    /// The session of `client_id`, if one is registered.
+    pub(crate) fn find_session(&self, client_id: &str) -> Option<Arc<Session>> {
+        self.sessions().get(client_id).cloned()
+    }
+
+    pub(crate) fn subscription_tree(&self) -> RwLockReadGuard<'_, Subscriptions> {
+        read(&self.subscriptions)
+    }
+
+    pub(crate) fn retained_tree(
+        &self,
+    ) -> RwLockReadGuard<'_, RetainedTree<(Arc<Message>, SystemTime)>> {
+        read(&self.retained)
+    }
+
+    pub(crate) fn retained_tree_mut(
+        &self,
+    ) -> RwLockWriteGuard<'_, RetainedTree<(Arc<Message>, SystemTime)>> {
+        write(&self.retained)
+    }
+
     /// Number of sessions, connected or not.
     pub fn session_count(&self) -> usize {
         self.sessions().len()
@@ -380,7 +407,7 @@ impl Broker {
     /// Calls `f` with every retained message matching `filter` that has not expired.
     pub(crate) fn for_each_retained(&self, filter: &str, mut f: impl FnMut(&Arc<Message>)) {
         let now = Instant::now();
-        read(&self.retained).for_each_matching(filter, |_, msg| {
+        read(&self.retained).for_each_matching(filter, |_, (msg, _)| {
             if !msg.is_expired(now) {
                 f(msg)
             }
@@ -393,14 +420,14 @@ impl Broker {
         if msg.payload.is_empty() {
             retained.remove(&msg.topic);
         } else {
-            retained.insert(&msg.topic, msg.clone());
+            retained.insert(&msg.topic, (msg.clone(), SystemTime::now()));
         }
     }
 
     /// Drops retained messages whose expiry has passed.
     pub(crate) fn purge_expired_retained(&self) {
         let now = Instant::now();
-        write(&self.retained).retain(|_, msg| !msg.is_expired(now));
+        write(&self.retained).retain(|_, (msg, _)| !msg.is_expired(now));
     }
 
     /// Publishes `msg` to every matching session; returns how many sessions it was queued for.

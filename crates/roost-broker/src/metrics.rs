@@ -1,4 +1,4 @@
-//! Broker-wide counters. One set of atomics, read by `$SYS` and (later) by the HTTP API, so
+//! Broker-wide counters. One set of atomics, read by `$SYS` and the HTTP API (roost-admin), so
 //! nothing is counted twice. Updates are relaxed atomics: counters need no ordering.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,6 +18,16 @@ pub struct Metrics {
     pub messages_sent: AtomicU64,
     /// PUBLISH packets received, by QoS.
     pub publish_received_qos: [AtomicU64; 3],
+    /// PUBLISH packets sent, by QoS.
+    pub publish_sent_qos: [AtomicU64; 3],
+    /// Payload bytes of the PUBLISH packets received, by QoS.
+    pub publish_received_bytes_qos: [AtomicU64; 3],
+    /// Payload bytes of the PUBLISH packets sent, by QoS.
+    pub publish_sent_bytes_qos: [AtomicU64; 3],
+    /// MQTT packets decoded from clients, of every type.
+    pub packets_received: AtomicU64,
+    /// MQTT packets encoded for clients, of every type.
+    pub packets_sent: AtomicU64,
     /// Bytes read from client sockets.
     pub bytes_received: AtomicU64,
     /// Bytes written to client sockets.

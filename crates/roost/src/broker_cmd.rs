@@ -103,16 +103,31 @@ async fn serve(
         info!(target: LogType::NOTICE_TARGET, "Create a configuration file which defines a listener to allow remote access.");
         info!(target: LogType::NOTICE_TARGET, "For example: 'listener 1883' and either 'allow_anonymous true' or a 'password_file', then run 'roost broker -c FILE'.");
     }
+    let dashboard = config.dashboard.clone();
     let server = Server::bind(config)
         .await
         .context("cannot start the broker")?;
+    let admin = crate::dashboard::start(server.broker(), &dashboard, logging.recent()).await?;
     drop_privileges(user.as_deref())?;
     if let Some(lines) = log_lines {
         tokio::spawn(publish_log_lines(server.broker().clone(), lines));
     }
     tokio::spawn(reload_on_sighup(server.broker().clone(), logging));
     info!(target: LogType::NOTICE_TARGET, "roost version {version} running");
-    server.run(shutdown_signal()).await;
+    // One signal stops both: the broker and the dashboard beside it.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        stop_tx.send_replace(true);
+    });
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let admin_task = admin.map(|admin| tokio::spawn(admin.run(stopped(stop_rx.clone()))));
+    server.run(stopped(stop_rx)).await;
+    if let Some(task) = admin_task {
+        let _ = task.await;
+    }
     info!(target: LogType::NOTICE_TARGET, "roost version {version} terminating");
     Ok(())
 }

@@ -6,7 +6,8 @@
 //! One `tracing` layer does it all. Each event's Mosquitto type comes from
 //! [`LogType::of`] (its level, or a notice/subscribe/unsubscribe target); types `log_type` did
 //! not ask for are switched off at their call sites, so a disabled `debug!` costs a cached check.
-//! Writing never blocks on the broker: a full topic channel drops the line.
+//! Writing never blocks on the broker: a full topic channel drops the line. Warnings and errors
+//! also go to a bounded ring ([`RecentLog`]) that the HTTP API shows, whatever `log_type` says.
 
 use std::fmt::{self, Write as _};
 use std::fs::File;
@@ -17,12 +18,13 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
+use roost_admin::RecentLog;
 use roost_broker::config::{LogDest, LogSettings, LogType, LogTypes};
 use tokio::sync::mpsc;
 use tracing::field::{Field, Visit};
 use tracing::level_filters::LevelFilter;
 use tracing::subscriber::Interest;
-use tracing::{Event, Metadata, Subscriber};
+use tracing::{Event, Level, Metadata, Subscriber};
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 
 /// Where the local syslog daemon listens.
@@ -43,6 +45,8 @@ pub(crate) struct TopicLine {
 #[derive(Debug)]
 pub(crate) struct Logging {
     outputs: Arc<RwLock<Outputs>>,
+    /// The last warnings and errors, for the HTTP API, whatever `log_type` says.
+    recent: RecentLog,
     verbose: bool,
     topic_tx: mpsc::Sender<TopicLine>,
     topic_rx: Option<mpsc::Receiver<TopicLine>>,
@@ -63,6 +67,11 @@ impl Logging {
     pub(crate) fn topic_lines(&mut self) -> Option<mpsc::Receiver<TopicLine>> {
         self.topic_rx.take()
     }
+
+    /// The recent warnings and errors (shared: the layer keeps filling it).
+    pub(crate) fn recent(&self) -> RecentLog {
+        self.recent.clone()
+    }
 }
 
 /// Starts logging with `settings`; `verbose` (`-v`) logs every type, as Mosquitto's does.
@@ -70,6 +79,7 @@ pub(crate) fn init(settings: &LogSettings, verbose: bool) -> anyhow::Result<Logg
     let (topic_tx, topic_rx) = mpsc::channel(TOPIC_BACKLOG);
     let logging = Logging {
         outputs: Arc::new(RwLock::new(Outputs::default())),
+        recent: RecentLog::new(),
         verbose,
         topic_tx,
         topic_rx: Some(topic_rx),
@@ -77,6 +87,7 @@ pub(crate) fn init(settings: &LogSettings, verbose: bool) -> anyhow::Result<Logg
     logging.apply(settings)?;
     let layer = MosquittoLayer {
         outputs: logging.outputs.clone(),
+        recent: logging.recent.clone(),
     };
     tracing::subscriber::set_global_default(tracing_subscriber::registry().with(layer))
         .context("cannot start logging")?;
@@ -257,6 +268,12 @@ impl Syslog {
 /// The `tracing` layer: filters by Mosquitto type, formats, writes.
 struct MosquittoLayer {
     outputs: Arc<RwLock<Outputs>>,
+    recent: RecentLog,
+}
+
+/// Warnings and errors are kept for the HTTP API's recent log even when not written anywhere.
+fn kept_recent(metadata: &Metadata<'_>) -> bool {
+    *metadata.level() <= Level::WARN
 }
 
 impl MosquittoLayer {
@@ -267,7 +284,7 @@ impl MosquittoLayer {
 
 impl<S: Subscriber> Layer<S> for MosquittoLayer {
     fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
-        if self.outputs().wants(metadata) {
+        if self.outputs().wants(metadata) || kept_recent(metadata) {
             Interest::always()
         } else {
             Interest::never()
@@ -275,14 +292,14 @@ impl<S: Subscriber> Layer<S> for MosquittoLayer {
     }
 
     fn enabled(&self, metadata: &Metadata<'_>, _: Context<'_, S>) -> bool {
-        self.outputs().wants(metadata)
+        self.outputs().wants(metadata) || kept_recent(metadata)
     }
 
     fn max_level_hint(&self) -> Option<LevelFilter> {
         let outputs = self.outputs();
         Some(
             if outputs.sinks.is_empty() || outputs.types == LogTypes::NONE {
-                LevelFilter::OFF
+                LevelFilter::WARN
             } else if outputs.types.contains(LogType::Debug) {
                 LevelFilter::TRACE
             } else {
@@ -295,13 +312,26 @@ impl<S: Subscriber> Layer<S> for MosquittoLayer {
     fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
         let metadata = event.metadata();
         let outputs = self.outputs();
-        if !outputs.wants(metadata) {
+        let wanted = outputs.wants(metadata);
+        let recent = kept_recent(metadata);
+        if !wanted && !recent {
             return;
         }
         let mut text = Text::default();
         event.record(&mut text);
-        let kind = LogType::of(*metadata.level(), metadata.target());
-        outputs.write(kind, &text.finish(), SystemTime::now());
+        let text = text.finish();
+        if recent {
+            let level = if *metadata.level() == Level::ERROR {
+                "ERROR"
+            } else {
+                "WARN"
+            };
+            self.recent.push(level, text.clone());
+        }
+        if wanted {
+            let kind = LogType::of(*metadata.level(), metadata.target());
+            outputs.write(kind, &text, SystemTime::now());
+        }
     }
 }
 

@@ -7,6 +7,7 @@ mod client_args;
 mod client_props;
 mod client_trace;
 mod client_url;
+mod dashboard;
 mod logging;
 mod passwd_cmd;
 mod pub_cmd;

@@ -126,6 +126,25 @@ impl Listener {
     }
 }
 
+/// Where the HTTP dashboard and API listen and where they keep their logins (Roost's own
+/// `dashboard_*` directives). The broker core never serves HTTP; `roost broker` reads this to
+/// start the admin server beside it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DashboardSettings {
+    /// Address of the dashboard listener; `None`: no dashboard.
+    pub listener: Option<SocketAddr>,
+    /// True for the embedded default (no configuration file): failing to bind it is a warning,
+    /// not an error.
+    pub embedded: bool,
+    /// File of dashboard logins and API keys (`dashboard_auth_file`); `None`: the default place.
+    pub auth_file: Option<PathBuf>,
+    /// How long a dashboard login lasts (`dashboard_token_expiry`); `None`: one hour.
+    pub token_expiry: Option<Duration>,
+}
+
+/// The dashboard's address when there is no configuration file.
+pub const DEFAULT_DASHBOARD: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 18083);
+
 /// Everything the broker core reads from configuration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -198,6 +217,8 @@ pub struct Config {
     /// Notices from reading the file (deprecated or obsolete directives), each `FILE:LINE: text`,
     /// for the binary to log at start.
     pub notices: Vec<String>,
+    /// The HTTP dashboard and API.
+    pub dashboard: DashboardSettings,
 }
 
 /// The MQTT limit on packet size: the largest remaining length plus the fixed header.
@@ -247,6 +268,12 @@ impl Default for Config {
             user: None,
             port_override: None,
             notices: Vec::new(),
+            dashboard: DashboardSettings {
+                listener: Some(DEFAULT_DASHBOARD),
+                embedded: true,
+                auth_file: None,
+                token_expiry: None,
+            },
         }
     }
 }

@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 use super::address::{family_of, host_address, interface_address};
 use super::directives::{directives, lookup, Support};
 use super::log::{parse_dest, parse_type};
-use super::{Config, Listener, LogDest, LogTypes, SecuritySettings, SocketDomain};
+use super::{
+    Config, DashboardSettings, Listener, LogDest, LogTypes, SecuritySettings, SocketDomain,
+};
 
 /// A configuration error, with where it stands.
 pub type ConfigError = crate::file_error::FileError;
@@ -81,6 +83,7 @@ impl ParseState {
         let config = Config {
             source: Some(source.to_path_buf()),
             security: SecuritySettings::default(),
+            dashboard: DashboardSettings::default(),
             ..Config::default()
         };
         ParseState {

@@ -2,11 +2,11 @@
 //! a refusal for each change that needs a restart.
 //!
 //! As in Mosquitto, security settings (global and per listener), limits and log settings take
-//! effect on reload; listeners (their TLS settings too), `pid_file` and `user` only at start, so a
-//! reload keeps the running ones and says so — though the certificate, key, CA and CRL files a
-//! TLS listener names are read again. Nothing here touches the running broker: the caller swaps the returned
-//! [`Config`] in, re-reads password and ACL files (their content may have changed even when
-//! their paths did not), and applies the log settings.
+//! effect on reload; listeners (their TLS settings too), `pid_file`, `user` and the dashboard only
+//! at start, so a reload keeps the running ones and says so — though the certificate, key, CA and
+//! CRL files a TLS listener names are read again. Nothing here touches the running broker: the
+//! caller swaps the returned [`Config`] in, re-reads password and ACL files (their content may
+//! have changed even when their paths did not), and applies the log settings.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -60,6 +60,7 @@ pub fn reload(running: &Config) -> Result<Reload, ConfigError> {
     config.local_only = running.local_only;
     config.pid_file.clone_from(&running.pid_file);
     config.user.clone_from(&running.user);
+    config.dashboard.clone_from(&running.dashboard);
     Ok(Reload {
         config,
         changes,
@@ -215,6 +216,13 @@ pub fn restart_needed(old: &Config, new: &Config) -> Vec<String> {
             old.user.shown(),
             new.user.shown()
         ));
+    }
+    if old.dashboard != new.dashboard {
+        out.push(
+            "dashboard_listener, dashboard_auth_file, dashboard_token_expiry: changed \
+             (needs a restart; not reloaded)"
+                .to_string(),
+        );
     }
     out
 }

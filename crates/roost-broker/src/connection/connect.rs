@@ -1,8 +1,9 @@
 //! CONNECT: version, client identifier rules, authentication, session takeover and CONNACK.
 
 use std::collections::HashMap;
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use roost_proto::{ConnAck, Connect, Packet, Properties, ProtocolVersion, QoS, ReasonCode};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -10,7 +11,7 @@ use tracing::info;
 
 use super::{Client, Connection, Ending};
 use crate::auth::Verdict;
-use crate::session::{Attachment, ControlSlot, Identity, NEVER_EXPIRES};
+use crate::session::{Attachment, ConnectionInfo, ControlSlot, Identity, NEVER_EXPIRES};
 use crate::transport::PeerIdentity;
 
 impl<S: AsyncRead + AsyncWrite> Connection<S> {
@@ -86,6 +87,15 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         let keep_alive = self.negotiate_keep_alive(connect.keep_alive, &mut properties);
         self.server_limits(&mut properties);
         let control = Arc::new(ControlSlot::default());
+        let info = Arc::new(ConnectionInfo {
+            peer: self.peer,
+            protocol: connect.protocol,
+            keep_alive: keep_alive.map_or(0, |k| k.as_secs().try_into().unwrap_or(u16::MAX)),
+            clean_start: connect.clean_start,
+            connected_at: SystemTime::now(),
+            received: AtomicU64::new(0),
+            sent: AtomicU64::new(0),
+        });
         let attachment = Attachment {
             conn_id: self.conn_id,
             control: control.clone(),
@@ -102,6 +112,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             attachment,
             identity,
         );
+        attached.session.lock().connection = Some(info.clone());
         self.broker.metrics.client_connected();
         let properties = if v5 {
             properties
@@ -119,6 +130,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             will: connect.will.map(Box::new),
             session_expiry,
             control,
+            info,
             inbound_aliases: HashMap::new(),
             outbound_aliases: HashMap::new(),
             client_alias_max: connect.properties.topic_alias_maximum.unwrap_or(0),

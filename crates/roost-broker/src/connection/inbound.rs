@@ -23,9 +23,12 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         mut publish: Publish,
     ) -> Result<(), Ending> {
         Metrics::add(&self.broker.metrics.messages_received, 1);
+        Metrics::add(&client.info.received, 1);
+        let metrics = &self.broker.metrics;
+        Metrics::add(&metrics.publish_received_qos[publish.qos as usize], 1);
         Metrics::add(
-            &self.broker.metrics.publish_received_qos[publish.qos as usize],
-            1,
+            &metrics.publish_received_bytes_qos[publish.qos as usize],
+            publish.payload.len() as u64,
         );
         if publish.qos > self.listener.max_qos {
             return Err(closing(ReasonCode::QOS_NOT_SUPPORTED, "QoS above max_qos"));

@@ -65,6 +65,8 @@ pub(crate) struct Client {
     pub(crate) will: Option<Box<roost_proto::Will>>,
     pub(crate) session_expiry: u32,
     pub(crate) control: Arc<crate::session::ControlSlot>,
+    /// This connection's entry in the API's client list (message counts).
+    pub(crate) info: Arc<crate::session::ConnectionInfo>,
     /// Topic aliases the client set (MQTT 5), alias → topic.
     pub(crate) inbound_aliases: HashMap<u16, Arc<str>>,
     /// Topic aliases the broker set towards the client, topic → alias.
@@ -161,6 +163,7 @@ pub(crate) async fn serve<S>(
 impl<S: AsyncRead + AsyncWrite> Connection<S> {
     /// Appends one packet to the write buffer.
     pub(crate) fn send(&mut self, packet: &Packet) {
+        Metrics::add(&self.broker.metrics.packets_sent, 1);
         encode(packet, self.version, &mut self.pending);
     }
 
@@ -192,13 +195,18 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
     }
 
     fn decode_one(&mut self) -> Result<Option<Packet>, Ending> {
-        decode(&mut self.inbuf, self.version, self.config.max_packet_size).map_err(|e| {
-            Metrics::add(&self.broker.metrics.protocol_errors, 1);
-            Ending::Closing {
-                reason: e.reason_code(),
-                why: e.to_string(),
-            }
-        })
+        let decoded =
+            decode(&mut self.inbuf, self.version, self.config.max_packet_size).map_err(|e| {
+                Metrics::add(&self.broker.metrics.protocol_errors, 1);
+                Ending::Closing {
+                    reason: e.reason_code(),
+                    why: e.to_string(),
+                }
+            })?;
+        if decoded.is_some() {
+            Metrics::add(&self.broker.metrics.packets_received, 1);
+        }
+        Ok(decoded)
     }
 
     async fn run(&mut self, mut client: Client) {

@@ -30,7 +30,8 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         if !state.is_attached_to(self.conn_id) {
             return;
         }
-        let mut sent = 0u64;
+        let mut sent = [0u64; 3];
+        let mut sent_bytes = [0u64; 3];
         while self.pending.len() < WRITE_HIGH_WATER {
             let Some(front) = state.queue.front() else {
                 break;
@@ -62,10 +63,23 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
                 },
             };
             self.encode_delivery(client, &delivery, packet_id, false, now);
-            sent += 1;
+            sent[delivery.qos as usize] += 1;
+            sent_bytes[delivery.qos as usize] += delivery.msg.payload.len() as u64;
         }
         drop(state);
-        Metrics::add(&self.broker.metrics.messages_sent, sent);
+        let total = sent.iter().sum();
+        if total > 0 {
+            let metrics = &self.broker.metrics;
+            Metrics::add(&metrics.messages_sent, total);
+            Metrics::add(&metrics.packets_sent, total);
+            Metrics::add(&client.info.sent, total);
+            for (counter, n) in metrics.publish_sent_qos.iter().zip(sent) {
+                Metrics::add(counter, n);
+            }
+            for (counter, n) in metrics.publish_sent_bytes_qos.iter().zip(sent_bytes) {
+                Metrics::add(counter, n);
+            }
+        }
     }
 
     fn publish_size(&self, delivery: &Delivery, now: Instant) -> usize {

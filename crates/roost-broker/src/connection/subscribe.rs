@@ -93,6 +93,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             no_local: entry.options.no_local,
             retain_as_published: entry.options.retain_as_published,
             sub_id,
+            retain_handling: entry.options.retain_handling as u8,
         };
         let existed = self.broker.subscribe(&client.session, &filter, data);
         let send_retained = match entry.options.retain_handling {

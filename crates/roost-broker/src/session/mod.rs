@@ -11,10 +11,12 @@ mod queue;
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
-use roost_proto::QoS;
+use roost_proto::{ProtocolVersion, QoS};
 use tokio::sync::Notify;
 
 use crate::message::Message;
@@ -53,6 +55,8 @@ pub(crate) struct SubscriptionData {
     pub(crate) no_local: bool,
     pub(crate) retain_as_published: bool,
     pub(crate) sub_id: Option<u32>,
+    /// Retain Handling as subscribed (0, 1 or 2), kept for the HTTP API.
+    pub(crate) retain_handling: u8,
 }
 
 /// A message from the broker to the connection task attached to a session.
@@ -101,6 +105,21 @@ pub(crate) struct Attachment {
     pub(crate) control: Arc<ControlSlot>,
 }
 
+/// Facts about one connection, set at CONNECT, for the HTTP API's client list.
+#[derive(Debug)]
+pub(crate) struct ConnectionInfo {
+    pub(crate) peer: SocketAddr,
+    pub(crate) protocol: ProtocolVersion,
+    /// Keep-alive in force, in seconds (0: none).
+    pub(crate) keep_alive: u16,
+    pub(crate) clean_start: bool,
+    pub(crate) connected_at: SystemTime,
+    /// PUBLISH packets received from and sent to this connection (the client's own share of
+    /// the broker-wide counters, which are counted separately in `Metrics`).
+    pub(crate) received: AtomicU64,
+    pub(crate) sent: AtomicU64,
+}
+
 /// Who the session's client is, for the ACL checks made when messages are delivered to it, also
 /// while it is offline.
 #[derive(Debug, Clone, Default)]
@@ -129,6 +148,9 @@ pub(crate) struct SessionState {
     pub(crate) generation: u64,
     pub(crate) disconnected_at: Option<Instant>,
     pub(crate) identity: Identity,
+    /// The last connection attached, kept after it ends, for the HTTP API; shared with the
+    /// connection task, which counts its messages there.
+    pub(crate) connection: Option<Arc<ConnectionInfo>>,
     /// Whether the last delivery was dropped for a full queue (for the log line).
     pub(crate) dropping: bool,
 }
@@ -162,6 +184,8 @@ pub(crate) struct EnqueuePolicy {
 #[derive(Debug)]
 pub struct Session {
     pub(crate) client_id: Arc<str>,
+    /// When the session began, for the HTTP API.
+    pub(crate) created_at: SystemTime,
     state: Mutex<SessionState>,
     wake: Notify,
 }
@@ -174,6 +198,7 @@ impl Session {
         };
         Session {
             client_id,
+            created_at: SystemTime::now(),
             state: Mutex::new(state),
             wake: Notify::new(),
         }

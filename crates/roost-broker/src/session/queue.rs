@@ -33,8 +33,8 @@ pub(crate) struct OutboundQueue {
 }
 
 impl OutboundQueue {
-    #[cfg(test)]
-    fn len(&self) -> usize {
+    /// Deliveries waiting.
+    pub(crate) fn len(&self) -> usize {
         self.items.len()
     }
 

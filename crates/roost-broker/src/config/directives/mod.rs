@@ -8,6 +8,7 @@
 //! needs, never ignored.
 
 mod bridges;
+mod dashboard;
 mod general;
 mod limits;
 mod listeners;
@@ -167,6 +168,10 @@ pub static GROUPS: &[Group] = &[
     Group {
         title: "WebSocket listeners",
         directives: websockets::TABLE,
+    },
+    Group {
+        title: "Dashboard and HTTP API (Roost's own)",
+        directives: dashboard::TABLE,
     },
     Group {
         title: "Plugins",
