@@ -193,6 +193,30 @@ def test_v311_clean_session_state_ends_with_connection(broker, client, connected
     assert not again.ok().session_present
 
 
+def test_regression_clean_session_is_not_resumed_by_a_takeover(broker, client):
+    # MQTT-3.1.2-6: the state of a CleanSession=1 connection ends with that connection, so a
+    # CleanSession=0 takeover while it is still connected starts a new session (this raced
+    # with the DISCONNECT before; here the first connection never sends one).
+    b = broker()
+    cid = unique_id()
+    s = client(b, version=V311, client_id=cid, clean=True)
+    s.ok()
+    s.subscribe(unique_topic(), qos=1)
+    again = client(b, version=V311, client_id=cid, clean=False)
+    assert not again.ok().session_present
+
+
+def test_regression_v5_zero_expiry_session_is_not_resumed_by_a_takeover(broker, client):
+    # MQTT 5 §3.1.2.11.2: with Session Expiry Interval 0 the session ends when the network
+    # connection closes, which a takeover does.
+    b = broker()
+    cid = unique_id()
+    c, _ = _v5_session(client, b, cid, expiry=0)
+    c.subscribe(unique_topic(), qos=1)
+    _, r = _v5_session(client, b, cid, expiry=60)
+    assert not r.session_present
+
+
 # ---------------------------------------------------------------- clean start / expiry (v5)
 
 

@@ -281,7 +281,13 @@ impl Broker {
         let now = Instant::now();
         let mut sessions = self.sessions();
         let existing = sessions.get(client_id).cloned();
-        let reuse = existing.filter(|s| !clean_start && !s.lock().is_expired(now));
+        // A session with expiry 0 (MQTT 3 clean session) lasts only as long as its connection
+        // (MQTT-3.1.2-6, MQTT 5 §3.1.2.11.2): taking the connection over ends it, so it is never
+        // resumed, however soon the new CONNECT comes.
+        let reuse = existing.filter(|s| {
+            let state = s.lock();
+            !clean_start && state.expiry_interval != 0 && !state.is_expired(now)
+        });
         let (session, session_present) = match reuse {
             Some(session) => (session, true),
             None => {
