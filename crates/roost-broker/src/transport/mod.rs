@@ -120,11 +120,24 @@ pub(crate) fn spawn<G: Send + 'static>(
                 drop(guard);
             });
         }
-        (Transport::Tls(_), _) => {
+        (Transport::Tls(_), protocol) => {
             let transport = transport.clone();
             tokio::spawn(async move {
-                if let Transport::Tls(tls) = transport.as_ref() {
-                    serve_tls(broker, listener, index, tls, stream, peer).await;
+                let Transport::Tls(tls) = transport.as_ref() else {
+                    return;
+                };
+                // One task type per protocol here too: an MQTT-over-TLS connection's future
+                // then holds no room for the WebSocket state, which is larger.
+                match protocol {
+                    ListenerProtocol::Mqtt => {
+                        serve_tls_mqtt(broker, listener, index, tls, stream, peer).await
+                    }
+                    ListenerProtocol::WebSockets => {
+                        Box::pin(serve_tls_websocket(
+                            broker, listener, index, tls, stream, peer,
+                        ))
+                        .await
+                    }
                 }
                 drop(guard);
             });
@@ -132,8 +145,8 @@ pub(crate) fn spawn<G: Send + 'static>(
     }
 }
 
-/// The TLS handshake, then MQTT or (on a `protocol websockets` listener) WebSocket inside it.
-async fn serve_tls(
+/// The TLS handshake, then MQTT inside it.
+async fn serve_tls_mqtt(
     broker: Arc<Broker>,
     listener: Arc<Listener>,
     index: usize,
@@ -141,17 +154,40 @@ async fn serve_tls(
     stream: TcpStream,
     peer: SocketAddr,
 ) {
+    if let Some((stream, identity)) = tls_or_log(&broker, tls, stream, peer).await {
+        crate::connection::serve(broker, listener, index, stream, peer, identity).await
+    }
+}
+
+/// The TLS handshake, then WebSocket inside it (a `protocol websockets` listener with TLS).
+async fn serve_tls_websocket(
+    broker: Arc<Broker>,
+    listener: Arc<Listener>,
+    index: usize,
+    tls: &TlsListener,
+    stream: TcpStream,
+    peer: SocketAddr,
+) {
+    if let Some((stream, identity)) = tls_or_log(&broker, tls, stream, peer).await {
+        serve_websocket(broker, listener, index, stream, peer, identity).await
+    }
+}
+
+/// The TLS handshake, boxed so that its state is given back once it is done; a failure is one
+/// log line and `None`.
+async fn tls_or_log(
+    broker: &Broker,
+    tls: &TlsListener,
+    stream: TcpStream,
+    peer: SocketAddr,
+) -> Option<(tokio_rustls::server::TlsStream<TcpStream>, PeerIdentity)> {
     let timeout = broker.config().connect_timeout;
-    match handshake(tls, stream, timeout).await {
-        Ok((stream, identity)) => match listener.protocol {
-            ListenerProtocol::Mqtt => {
-                crate::connection::serve(broker, listener, index, stream, peer, identity).await
-            }
-            ListenerProtocol::WebSockets => {
-                serve_websocket(broker, listener, index, stream, peer, identity).await
-            }
-        },
-        Err(why) => info!("Client connection from {peer} failed: TLS handshake: {why}."),
+    match Box::pin(handshake(tls, stream, timeout)).await {
+        Ok(done) => Some(done),
+        Err(why) => {
+            info!("Client connection from {peer} failed: TLS handshake: {why}.");
+            None
+        }
     }
 }
 
