@@ -87,9 +87,17 @@ pub struct TlsSettings {
     pub ciphers: Option<Sourced<Vec<CipherSuite>>>,
     /// TLS 1.3 suites allowed (`ciphers_tls1.3`), in the order given.
     pub ciphers_tls13: Option<Sourced<Vec<CipherSuite>>>,
+    /// What the file directives' names start with in messages: empty on a listener
+    /// (`certfile`), `dashboard_` for the dashboard (`dashboard_certfile`).
+    pub directive_prefix: &'static str,
 }
 
 impl TlsSettings {
+    /// The name of the directive `base` (`certfile`, `keyfile`...) as these settings' file has it.
+    pub(crate) fn directive(&self, base: &str) -> String {
+        format!("{}{base}", self.directive_prefix)
+    }
+
     /// True when the listener speaks TLS.
     pub fn enabled(&self) -> bool {
         self.certfile.is_some()
