@@ -109,3 +109,99 @@ async fn accept_loop(listener: TcpListener, tls: Arc<TlsListener>, ready: mpsc::
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use axum::serve::Listener;
+    use roost_broker::config::{Sourced, TlsSettings};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio_rustls::rustls;
+    use tokio_rustls::rustls::pki_types::pem::PemObject;
+    use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
+
+    use super::*;
+
+    /// The broker's TLS test files (a CA and a server certificate for 127.0.0.1).
+    fn fixture(name: &str) -> Sourced<PathBuf> {
+        Sourced {
+            value: Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../roost-broker/tests/data/tls")
+                .join(name),
+            file: PathBuf::from("t.conf"),
+            line: 1,
+        }
+    }
+
+    async fn incoming() -> TlsIncoming {
+        let settings = TlsSettings {
+            certfile: Some(fixture("server.crt")),
+            keyfile: Some(fixture("server.key")),
+            directive_prefix: "dashboard_",
+            ..TlsSettings::default()
+        };
+        let tls = Arc::new(TlsListener::load(&settings).expect("fixtures load"));
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        TlsIncoming::new(listener, tls).expect("listener")
+    }
+
+    fn connector() -> tokio_rustls::TlsConnector {
+        let mut roots = rustls::RootCertStore::empty();
+        let ca = CertificateDer::from_pem_file(&fixture("ca.crt").value).expect("ca");
+        roots.add(ca).expect("a CA");
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("versions")
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        tokio_rustls::TlsConnector::from(Arc::new(config))
+    }
+
+    /// Reads until the server closes the connection; true when it did.
+    async fn closed_by_server(stream: &mut TcpStream) -> bool {
+        let mut buf = [0u8; 512];
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return true,
+                Ok(_) => continue,
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn plain_and_stalled_clients_hold_up_no_one() {
+        let mut incoming = incoming().await;
+        let addr = incoming.local_addr().expect("addr");
+        let _stalled = TcpStream::connect(addr).await.expect("connect");
+        let mut plain = TcpStream::connect(addr).await.expect("connect");
+        plain
+            .write_all(b"GET /status HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .expect("write");
+        assert!(closed_by_server(&mut plain).await);
+        let tcp = TcpStream::connect(addr).await.expect("connect");
+        let client_addr = tcp.local_addr().expect("client addr");
+        let name = ServerName::try_from("127.0.0.1").expect("name");
+        let client = tokio::spawn(async move { connector().connect(name, tcp).await });
+        let (_stream, peer) = incoming.accept().await;
+        assert_eq!(peer, client_addr);
+        assert!(client.await.expect("task").is_ok());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_handshake_that_never_comes_is_closed_after_the_timeout() {
+        let incoming = incoming().await;
+        let addr = incoming.local_addr().expect("addr");
+        let started = tokio::time::Instant::now();
+        let mut stalled = TcpStream::connect(addr).await.expect("connect");
+        let closed = tokio::time::timeout(2 * HANDSHAKE_TIMEOUT, closed_by_server(&mut stalled));
+        assert!(closed.await.expect("closed within the timeout"));
+        assert!(
+            started.elapsed() >= HANDSHAKE_TIMEOUT,
+            "{:?}",
+            started.elapsed()
+        );
+    }
+}
