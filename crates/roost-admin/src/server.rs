@@ -72,10 +72,11 @@ impl AdminServer {
         settings: &AdminSettings,
         log: RecentLog,
     ) -> Result<AdminServer, AdminError> {
-        let tls = match settings.tls.enabled() {
-            true => Some(Arc::new(TlsListener::load(&settings.tls)?)),
-            false => None,
-        };
+        let tls = settings
+            .tls
+            .enabled()
+            .then(|| TlsListener::load(&settings.tls).map(Arc::new))
+            .transpose()?;
         let store = Store::open(&settings.auth_file)?;
         let tokens = Tokens::new(settings.token_lifetime).ok_or(AdminError::Random)?;
         let bind_error = |source| AdminError::Bind {
@@ -137,13 +138,7 @@ impl AdminServer {
         let Some(tls) = self.tls else {
             return serve(self.listener, self.state, stop).await;
         };
-        let incoming = match crate::tls::TlsIncoming::new(self.listener, tls.clone()) {
-            Ok(incoming) => incoming,
-            Err(e) => {
-                tracing::warn!("The dashboard server stopped: {e}");
-                return;
-            }
-        };
+        let incoming = crate::tls::TlsIncoming::new(self.listener, self.addr, tls.clone());
         let reloads = tokio::spawn(reload_on_change(self.state.broker.clone(), tls));
         // `tap_io` only so that axum gives handlers the peer address (ConnectInfo), as it does
         // for its own listeners; the tap itself does nothing.

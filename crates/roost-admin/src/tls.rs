@@ -40,12 +40,12 @@ pub(crate) struct TlsIncoming {
 }
 
 impl TlsIncoming {
-    /// Starts accepting on `listener` with the certificate `tls` holds at each handshake.
-    pub(crate) fn new(listener: TcpListener, tls: Arc<TlsListener>) -> io::Result<TlsIncoming> {
-        let addr = listener.local_addr()?;
+    /// Starts accepting on `listener` (bound to `addr`) with the certificate `tls` holds at
+    /// each handshake.
+    pub(crate) fn new(listener: TcpListener, addr: SocketAddr, tls: Arc<TlsListener>) -> Self {
         let (ready_tx, ready) = mpsc::channel(READY_QUEUE);
         tokio::spawn(accept_loop(listener, tls, ready_tx));
-        Ok(TlsIncoming { ready, addr })
+        TlsIncoming { ready, addr }
     }
 }
 
@@ -143,7 +143,8 @@ mod tests {
         };
         let tls = Arc::new(TlsListener::load(&settings).expect("fixtures load"));
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        TlsIncoming::new(listener, tls).expect("listener")
+        let addr = listener.local_addr().expect("addr");
+        TlsIncoming::new(listener, addr, tls)
     }
 
     fn connector() -> tokio_rustls::TlsConnector {
