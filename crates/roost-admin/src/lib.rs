@@ -4,7 +4,8 @@
 //!
 //! It runs beside the broker in the same process and reaches the broker only through
 //! `roost-broker`'s public inspection interface (snapshots, kick, publish, reload), so the core
-//! stays free of HTTP. Start it with [`AdminServer::bind`] and [`AdminServer::run`].
+//! stays free of HTTP. With a certificate it serves HTTPS only, loaded by the broker's own TLS
+//! code. Start it with [`AdminServer::bind`] and [`AdminServer::run`].
 
 #![warn(missing_docs)]
 
@@ -19,6 +20,7 @@ mod server;
 mod state;
 mod static_files;
 mod time;
+mod tls;
 
 pub use auth::store::default_auth_file;
 pub use recent::{LogEntry, RecentLog, RECENT_LOG_CAPACITY};

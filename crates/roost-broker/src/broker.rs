@@ -193,7 +193,9 @@ impl Broker {
         self.shutdown.send_replace(true);
     }
 
-    pub(crate) fn reloaded(&self) -> watch::Receiver<u64> {
+    /// Changes after every successful reload (SIGHUP), so that what reads files of its own —
+    /// TLS listeners, the dashboard's certificate — reads them again.
+    pub fn reloaded(&self) -> watch::Receiver<u64> {
         self.reloads.subscribe()
     }
 

@@ -30,3 +30,4 @@ pub use metrics::Metrics;
 pub use server::{Server, StartError};
 pub use session::Session;
 pub use transport::check as check_tls;
+pub use transport::tls::TlsListener;

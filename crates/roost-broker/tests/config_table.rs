@@ -138,6 +138,8 @@ const ROOST_ONLY: &[&str] = &[
     "dashboard_listener",
     "dashboard_auth_file",
     "dashboard_token_expiry",
+    "dashboard_certfile",
+    "dashboard_keyfile",
 ];
 
 fn scratch(name: &str) -> PathBuf {
@@ -211,6 +213,14 @@ fn every_implemented_directive_accepts_its_example() {
                     text.push_str(&format!("{name} {value}\n"));
                 }
             }
+        }
+        // The dashboard's certificate and key come together, on a dashboard.
+        if let Some(other) = match d.name {
+            "dashboard_certfile" => Some("dashboard_keyfile d.key"),
+            "dashboard_keyfile" => Some("dashboard_certfile d.crt"),
+            _ => None,
+        } {
+            text.push_str(&format!("dashboard_listener 18083\n{other}\n"));
         }
         text.push_str(&format!("{} {example}\n", d.name));
         std::fs::write(&file, text).expect("write");

@@ -1,5 +1,5 @@
-//! Starting the dashboard (crate `roost-admin`) beside the broker: where it listens and keeps its
-//! logins, and the start-up lines that say so. The embedded default (no configuration file,
+//! Starting the dashboard (crate `roost-admin`) beside the broker: where it listens, keeps its
+//! logins and finds its certificate, and the start-up lines that say so (`https://` with one). The embedded default (no configuration file,
 //! 127.0.0.1:18083) is an extra: if it cannot start, one warning and the broker goes on. A
 //! `dashboard_listener` the file asks for that cannot start is fatal, like any listener.
 
@@ -55,13 +55,15 @@ async fn bind(
         addr,
         auth_file,
         token_lifetime: settings.token_expiry.unwrap_or(DEFAULT_TOKEN_EXPIRY),
+        tls: settings.tls.clone(),
     };
     Ok(AdminServer::bind(broker.clone(), &admin_settings, recent).await?)
 }
 
 fn announce(admin: &AdminServer, settings: &DashboardSettings) {
     let addr = admin.local_addr();
-    info!(target: LogType::NOTICE_TARGET, "Dashboard and HTTP API on http://{addr}/ (API under /api/v5).");
+    let scheme = if admin.is_https() { "https" } else { "http" };
+    info!(target: LogType::NOTICE_TARGET, "Dashboard and HTTP API on {scheme}://{addr}/ (API under /api/v5).");
     info!(target: LogType::NOTICE_TARGET, "Dashboard logins and API keys are kept in {}.", admin.auth_file().display());
     if let Some((user, password)) = admin.default_login() {
         info!(target: LogType::NOTICE_TARGET, "Log in to the dashboard as '{user}' with password '{password}'; the first login must set a new password.");

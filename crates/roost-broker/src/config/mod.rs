@@ -140,6 +140,9 @@ pub struct DashboardSettings {
     pub auth_file: Option<PathBuf>,
     /// How long a dashboard login lasts (`dashboard_token_expiry`); `None`: one hour.
     pub token_expiry: Option<Duration>,
+    /// The dashboard's certificate and key (`dashboard_certfile`, `dashboard_keyfile`); with
+    /// them it serves HTTPS only. The other TLS settings stay unset.
+    pub tls: TlsSettings,
 }
 
 /// The dashboard's address when there is no configuration file.
@@ -273,6 +276,7 @@ impl Default for Config {
                 embedded: true,
                 auth_file: None,
                 token_expiry: None,
+                tls: TlsSettings::default(),
             },
         }
     }

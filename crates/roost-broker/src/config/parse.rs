@@ -268,6 +268,7 @@ fn finish(mut state: ParseState) -> Result<Config, ConfigError> {
         p.listener.tls.check()?;
         listeners.push(p.listener);
     }
+    super::directives::check_dashboard(&state.config.dashboard)?;
     let config = &mut state.config;
     config.listeners = listeners;
     config.local_only = local_only;

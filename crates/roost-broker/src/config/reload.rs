@@ -219,8 +219,8 @@ pub fn restart_needed(old: &Config, new: &Config) -> Vec<String> {
     }
     if old.dashboard != new.dashboard {
         out.push(
-            "dashboard_listener, dashboard_auth_file, dashboard_token_expiry: changed \
-             (needs a restart; not reloaded)"
+            "dashboard_listener, dashboard_auth_file, dashboard_token_expiry, \
+             dashboard_certfile, dashboard_keyfile: changed (needs a restart; not reloaded)"
                 .to_string(),
         );
     }

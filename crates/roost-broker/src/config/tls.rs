@@ -1,5 +1,7 @@
 //! A listener's TLS settings as the file gives them: the paths of the certificate, key, CA and
 //! revocation files, the client-certificate rules and the protocol versions and cipher suites.
+//! The dashboard's certificate and key (`dashboard_certfile`, `dashboard_keyfile`) use the same
+//! type with only those two set.
 //!
 //! Each setting remembers the line that gave it, so that a file that cannot be used — found only
 //! when the broker reads it at start or on SIGHUP — is reported at that line. The files are not
@@ -64,7 +66,8 @@ pub enum CertUsername {
     Subject,
 }
 
-/// The TLS settings of one listener; with no `certfile` the listener speaks plain MQTT.
+/// The TLS settings of one listener (or of the dashboard); with no `certfile` the listener
+/// speaks plain MQTT (the dashboard plain HTTP).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TlsSettings {
     /// PEM server certificate, followed by any intermediates (`certfile`).
@@ -87,9 +90,17 @@ pub struct TlsSettings {
     pub ciphers: Option<Sourced<Vec<CipherSuite>>>,
     /// TLS 1.3 suites allowed (`ciphers_tls1.3`), in the order given.
     pub ciphers_tls13: Option<Sourced<Vec<CipherSuite>>>,
+    /// What the file directives' names start with in messages: empty on a listener
+    /// (`certfile`), `dashboard_` for the dashboard (`dashboard_certfile`).
+    pub directive_prefix: &'static str,
 }
 
 impl TlsSettings {
+    /// The name of the directive `base` (`certfile`, `keyfile`...) as these settings' file has it.
+    pub(crate) fn directive(&self, base: &str) -> String {
+        format!("{}{base}", self.directive_prefix)
+    }
+
     /// True when the listener speaks TLS.
     pub fn enabled(&self) -> bool {
         self.certfile.is_some()

@@ -85,10 +85,14 @@ impl Transport {
     }
 }
 
-/// Checks every listener's TLS files, as the broker would at start (`--test-config`).
+/// Checks every listener's TLS files, and the dashboard's, as the broker would at start
+/// (`--test-config`).
 pub fn check(config: &crate::Config) -> Result<(), FileError> {
     for listener in &config.listeners {
         Transport::for_listener(listener)?;
+    }
+    if config.dashboard.tls.enabled() {
+        TlsListener::load(&config.dashboard.tls)?;
     }
     Ok(())
 }

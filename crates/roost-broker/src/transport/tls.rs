@@ -3,7 +3,8 @@
 //! a new one while handshakes under way finish with the old.
 //!
 //! Every file problem is a [`FileError`] at the line of the directive that named the file
-//! (`certfile`, `keyfile`, `cafile`, `capath`, `crlfile`). Client certificates are checked as
+//! (`certfile`, `keyfile`, `cafile`, `capath`, `crlfile`; `dashboard_certfile` and
+//! `dashboard_keyfile` when the dashboard loads its certificate through [`TlsListener`]). Client certificates are checked as
 //! Mosquitto (OpenSSL) checks them: against the CA files, a presented certificate is verified
 //! even when none is required, and with a `crlfile` the client's own certificate must be
 //! covered by a current revocation list of its issuer.
@@ -24,16 +25,17 @@ use tokio_rustls::TlsAcceptor;
 use crate::config::{Sourced, TlsSettings, TlsVersion};
 use crate::file_error::FileError;
 
-/// The rustls configuration of one TLS listener, swapped whole on reload.
+/// The rustls configuration of one TLS listener, swapped whole on reload. Public so that the
+/// dashboard (`roost-admin`) serves HTTPS from the same files, read by the same code.
 #[derive(Debug)]
-pub(crate) struct TlsListener {
+pub struct TlsListener {
     settings: TlsSettings,
     current: ArcSwap<ServerConfig>,
 }
 
 impl TlsListener {
-    /// Reads every file `settings` names.
-    pub(crate) fn load(settings: &TlsSettings) -> Result<TlsListener, FileError> {
+    /// Reads every file `settings` names; an unusable one is an error at the line that named it.
+    pub fn load(settings: &TlsSettings) -> Result<TlsListener, FileError> {
         Ok(TlsListener {
             current: ArcSwap::from_pointee(server_config(settings)?),
             settings: settings.clone(),
@@ -46,13 +48,13 @@ impl TlsListener {
     }
 
     /// Reads the files again; on any error the running configuration stays.
-    pub(crate) fn reload(&self) -> Result<(), FileError> {
+    pub fn reload(&self) -> Result<(), FileError> {
         self.current.store(Arc::new(server_config(&self.settings)?));
         Ok(())
     }
 
     /// What accepts the next handshake: the configuration in force now.
-    pub(crate) fn acceptor(&self) -> TlsAcceptor {
+    pub fn acceptor(&self) -> TlsAcceptor {
         TlsAcceptor::from(self.current.load_full())
     }
 }
@@ -63,23 +65,31 @@ pub(crate) fn server_config(settings: &TlsSettings) -> Result<ServerConfig, File
         return Err(FileError {
             file: PathBuf::new(),
             line: 0,
-            message: "a TLS listener needs certfile and keyfile".into(),
+            message: format!(
+                "TLS needs {} and {}",
+                settings.directive("certfile"),
+                settings.directive("keyfile")
+            ),
         });
     };
+    let (cert_name, key_name) = (
+        settings.directive("certfile"),
+        settings.directive("keyfile"),
+    );
     let provider = Arc::new(provider(settings));
-    let chain = certificates(certfile, "certfile")?;
+    let chain = certificates(certfile, &cert_name)?;
     if let Some(leaf) = chain.first() {
-        warn_if_out_of_date(certfile, leaf);
+        warn_if_out_of_date(certfile, &cert_name, leaf);
     }
-    let key = private_key(keyfile)?;
+    let key = private_key(keyfile, &key_name)?;
     let certified = CertifiedKey::from_der(chain, key, &provider).map_err(|e| match e {
         rustls::Error::InconsistentKeys(_) => keyfile.error(format!(
-            "keyfile '{}': the key does not match the certificate of certfile '{}'",
+            "{key_name} '{}': the key does not match the certificate of {cert_name} '{}'",
             keyfile.value.display(),
             certfile.value.display()
         )),
         other => keyfile.error(format!(
-            "keyfile '{}': the key cannot be used: {other}",
+            "{key_name} '{}': the key cannot be used: {other}",
             keyfile.value.display()
         )),
     })?;
@@ -174,7 +184,7 @@ fn certificates(
 
 /// A server certificate out of its validity still loads (OpenSSL's servers serve it too), but
 /// clients will refuse it: say so once, when it is read.
-fn warn_if_out_of_date(setting: &Sourced<PathBuf>, leaf: &CertificateDer<'_>) {
+fn warn_if_out_of_date(setting: &Sourced<PathBuf>, directive: &str, leaf: &CertificateDer<'_>) {
     use x509_parser::prelude::FromDer;
     let Ok((_, cert)) = x509_parser::certificate::X509Certificate::from_der(leaf) else {
         return;
@@ -182,8 +192,8 @@ fn warn_if_out_of_date(setting: &Sourced<PathBuf>, leaf: &CertificateDer<'_>) {
     let validity = cert.validity();
     if !validity.is_valid() {
         tracing::warn!(
-            "certfile '{}': the server certificate is valid from {} to {} only; clients will \
-             refuse it",
+            "{directive} '{}': the server certificate is valid from {} to {} only; clients \
+             will refuse it",
             setting.value.display(),
             validity.not_before,
             validity.not_after
@@ -198,13 +208,16 @@ fn pem_certificates(bytes: &[u8]) -> Result<Vec<CertificateDer<'static>>, String
 }
 
 /// The private key of a PEM file: PKCS#1, PKCS#8 or SEC1.
-fn private_key(setting: &Sourced<PathBuf>) -> Result<PrivateKeyDer<'static>, FileError> {
-    let bytes = read(setting, "keyfile")?;
+fn private_key(
+    setting: &Sourced<PathBuf>,
+    directive: &str,
+) -> Result<PrivateKeyDer<'static>, FileError> {
+    let bytes = read(setting, directive)?;
     let shown = setting.value.display();
     let text = String::from_utf8_lossy(&bytes);
     if text.contains("ENCRYPTED PRIVATE KEY") || text.contains("Proc-Type: 4,ENCRYPTED") {
         return Err(setting.error(format!(
-            "keyfile '{shown}': the key is encrypted; Roost reads unencrypted keys only \
+            "{directive} '{shown}': the key is encrypted; Roost reads unencrypted keys only \
              (decrypt it with 'openssl pkey -in {shown} -out PLAIN.pem')"
         )));
     }
@@ -216,7 +229,7 @@ fn private_key(setting: &Sourced<PathBuf>) -> Result<PrivateKeyDer<'static>, Fil
                 .to_string(),
             other => format!("not a PEM file: {other}"),
         };
-        setting.error(format!("keyfile '{shown}': {why}"))
+        setting.error(format!("{directive} '{shown}': {why}"))
     })
 }
 

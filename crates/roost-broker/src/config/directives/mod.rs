@@ -24,6 +24,8 @@ use std::fmt;
 
 use super::parse::ParseState;
 
+pub(crate) use dashboard::check as check_dashboard;
+
 /// Where a directive may stand and what it applies to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
