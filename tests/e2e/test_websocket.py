@@ -9,6 +9,7 @@ Debian's Mosquitto 2.0.11 is built without WebSocket support, so these are `roos
 """
 
 import fcntl
+import os
 import socket
 import subprocess
 import time
@@ -319,9 +320,11 @@ def _start_without_config(tmp_path, mqtt_port):
     log = tmp_path / "broker.log"
     out = open(log, "wb")
     try:
+        # The embedded dashboard keeps its logins under XDG_DATA_HOME: the test's, not $HOME's.
+        env = dict(os.environ, XDG_DATA_HOME=str(tmp_path / "data"))
         proc = subprocess.Popen([ROOST_BIN, "broker", "-p", str(mqtt_port)], stdout=out,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                cwd=tmp_path)
+                                cwd=tmp_path, env=env)
     finally:
         out.close()
     text = lambda: log.read_text(errors="replace")  # noqa: E731
@@ -386,8 +389,10 @@ def test_without_a_config_file_a_busy_8083_is_one_warning(tmp_path, port_8083):
         holder.bind((HOST, 8083))
         holder.listen()
     except OSError:
+        # Another process here (a broker started without a configuration file by another
+        # test) holds it and may let go at any moment, so the warning cannot be counted on.
         holder.close()
-        holder = None
+        pytest.skip("127.0.0.1:8083 is in use by another process here")
     mqtt_port = free_port()
     proc, text = _start_without_config(tmp_path, mqtt_port)
     try:
@@ -405,5 +410,4 @@ def test_without_a_config_file_a_busy_8083_is_one_warning(tmp_path, port_8083):
             sub.stop()
     finally:
         _stop(proc)
-        if holder is not None:
-            holder.close()
+        holder.close()
