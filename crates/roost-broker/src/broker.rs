@@ -7,7 +7,7 @@
 
 use std::cell::Cell;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -64,6 +64,9 @@ pub struct Broker {
     security: RwLock<Vec<Arc<Security>>>,
     /// Counts reloads, so connections re-read the configuration and re-check credentials.
     reloads: watch::Sender<u64>,
+    /// Which listeners, by position in the configuration, are bound and accepting (an optional
+    /// one that could not bind is not); set once by `Server::bind`.
+    listening: Vec<AtomicBool>,
 }
 
 /// Loads the security of every listener (one shared set unless `per_listener_settings`).
@@ -107,8 +110,14 @@ impl Broker {
     /// A broker with `config` and nothing stored yet.
     pub fn new(config: Config) -> Result<Arc<Broker>, AuthFileError> {
         let security = RwLock::new(load_security(&config)?);
+        let listening = config
+            .listeners
+            .iter()
+            .map(|_| AtomicBool::new(false))
+            .collect();
         Ok(Arc::new(Broker {
             security,
+            listening,
             config: ArcSwap::from_pointee(config),
             metrics: Metrics::default(),
             sessions: Mutex::new(HashMap::new()),
@@ -171,6 +180,19 @@ impl Broker {
         let summary = self.reload(fresh.config).map_err(|e| e.to_string())?;
         lines.push(format!("Reloaded password and ACL files ({summary})."));
         Ok((self.config().clone(), lines))
+    }
+
+    /// Whether the listener at `index` in the configuration is bound and accepting.
+    pub fn is_listening(&self, index: usize) -> bool {
+        self.listening
+            .get(index)
+            .is_some_and(|bound| bound.load(Ordering::Relaxed))
+    }
+
+    pub(crate) fn set_listening(&self, index: usize) {
+        if let Some(bound) = self.listening.get(index) {
+            bound.store(true, Ordering::Relaxed);
+        }
     }
 
     /// Time since the broker started.

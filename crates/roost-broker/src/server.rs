@@ -46,6 +46,9 @@ pub struct Server {
 /// A listener with its socket and its transport.
 #[derive(Debug)]
 struct Bound {
+    /// Position of the listener in the configuration (security settings, connection counts);
+    /// not its position among the bound ones, which skip an optional listener that failed.
+    index: usize,
     listener: Arc<Listener>,
     socket: TcpListener,
     transport: Arc<Transport>,
@@ -56,7 +59,7 @@ impl Server {
     pub async fn bind(config: Config) -> Result<Server, StartError> {
         let broker = Broker::new(config)?;
         let mut listeners = Vec::new();
-        for listener in &broker.config().listeners {
+        for (index, listener) in broker.config().listeners.iter().enumerate() {
             let transport = Transport::for_listener(listener).map_err(StartError::Tls)?;
             let bind_error = |source| StartError::Bind {
                 addr: listener.addr,
@@ -74,7 +77,9 @@ impl Server {
                 Err(e) => return Err(bind_error(e)),
             };
             log_opened(&bound, transport.label());
+            broker.set_listening(index);
             listeners.push(Bound {
+                index,
                 listener: bound,
                 socket,
                 transport: Arc::new(transport),
@@ -97,7 +102,7 @@ impl Server {
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         let (alive_tx, mut alive_rx) = mpsc::channel::<()>(1);
         let mut accept_tasks = Vec::new();
-        for (index, bound) in self.listeners.into_iter().enumerate() {
+        for bound in self.listeners {
             let broker = self.broker.clone();
             let alive = alive_tx.clone();
             let port = bound.listener.addr.port();
@@ -108,7 +113,7 @@ impl Server {
                     port,
                 )));
             }
-            accept_tasks.push(tokio::spawn(accept_loop(broker, bound, index, alive)));
+            accept_tasks.push(tokio::spawn(accept_loop(broker, bound, alive)));
         }
         if let Some(every) = self.broker.config().retain_expiry_interval {
             let broker = self.broker.clone();
@@ -174,8 +179,9 @@ async fn reload_transport(broker: Arc<Broker>, transport: Arc<Transport>, port: 
     }
 }
 
-async fn accept_loop(broker: Arc<Broker>, bound: Bound, index: usize, alive: mpsc::Sender<()>) {
+async fn accept_loop(broker: Arc<Broker>, bound: Bound, alive: mpsc::Sender<()>) {
     let Bound {
+        index,
         listener,
         socket,
         transport,

@@ -48,7 +48,7 @@ pub(crate) async fn list(State(state): State<Shared>) -> Json<Value> {
                 "id": id,
                 "type": kind(l.protocol),
                 "bind": l.addr.to_string(),
-                "running": true,
+                "running": state.broker.is_listening(index),
                 "current_connections": counts.get(index).copied().unwrap_or(0),
                 "max_connections": l.max_connections.map_or(json!("infinity"), |n| json!(n)),
             });
