@@ -17,6 +17,7 @@ mod metrics;
 pub mod retained_tree;
 mod server;
 mod session;
+pub mod store;
 mod sys;
 pub mod topic_tree;
 mod transport;
