@@ -153,7 +153,7 @@ impl Broker {
             }
         }
         state.inbound_qos2.extend(inbound);
-        state.will = record.will.clone().map(Box::new);
+        state.will = record.will.clone();
         let generation = state.generation;
         if record.disconnected_at.is_none() {
             // It was connected when the broker stopped: it left now.
@@ -180,7 +180,7 @@ impl Broker {
             wills.push(WaitingWill {
                 session,
                 origin,
-                will,
+                will: *will,
                 after,
             });
         }

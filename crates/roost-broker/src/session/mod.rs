@@ -218,7 +218,7 @@ impl SessionState {
             username: self.identity.username.clone(),
             listener: self.identity.listener,
             subscriptions,
-            will: self.will.as_deref().cloned(),
+            will: self.will.clone(),
         }
     }
 }

@@ -77,7 +77,8 @@ pub struct SessionRecord {
     /// Its subscriptions.
     pub subscriptions: Vec<StoredSubscription>,
     /// The will still to be published for it, if any (a delayed will outlives the connection).
-    pub will: Option<Will>,
+    /// Boxed: most sessions have none, and its properties would triple every op's size.
+    pub will: Option<Box<Will>>,
 }
 
 /// One change to write.
