@@ -100,7 +100,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             if qos != QoS::AtMostOnce && published.crowded.is_some() {
                 self.throttle = published
                     .crowded
-                    .map(|s| Box::new((s, Instant::now() + THROTTLE_MAX)));
+                    .map(|s| Box::new((s, tokio::time::Instant::now() + THROTTLE_MAX)));
             }
             match published.delivered {
                 0 => ReasonCode::NO_MATCHING_SUBSCRIBERS,

@@ -117,7 +117,7 @@ pub(crate) struct Connection<S> {
     failures_seen: u64,
     /// A subscriber session this publisher filled, and until when reading waits for it to drain
     /// (boxed: rarely set, and every connection carries the field).
-    throttle: Option<Box<(Arc<Session>, std::time::Instant)>>,
+    throttle: Option<Box<(Arc<Session>, Instant)>>,
 }
 
 enum Event {
@@ -298,10 +298,10 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
                 }
                 Event::Wrote(Err(_)) => Err(Ending::Closed),
                 Event::Woken | Event::Stored => Ok(()),
-                Event::Throttled => {
-                    self.release_throttle();
-                    Ok(())
-                }
+                Event::Throttled => match self.release_throttle() {
+                    true => self.handle_input(&mut client),
+                    false => Ok(()),
+                },
                 Event::Control(Control::TakenOver) => Err(Ending::Closing {
                     reason: ReasonCode::SESSION_TAKEN_OVER,
                     why: "session taken over".into(),
@@ -348,15 +348,17 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         Ok(())
     }
 
-    /// Reading resumes once the crowded subscriber has room again, or its time is up.
-    fn release_throttle(&mut self) {
+    /// Input resumes once the crowded subscriber has room again, or its time is up; true then.
+    fn release_throttle(&mut self) -> bool {
         if let Some(throttle) = &self.throttle {
             let (session, until) = &**throttle;
             let limits = self.broker.enqueue_policy().limits;
-            if std::time::Instant::now() >= *until || session.has_room(limits) {
+            if Instant::now() >= *until || session.has_room(limits) {
                 self.throttle = None;
+                return true;
             }
         }
+        false
     }
 
     /// Holds everything written to the client from now on until `durability`'s commit; a change
@@ -426,9 +428,13 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         }
     }
 
-    /// Decodes and handles every whole packet in the read buffer.
+    /// Decodes and handles every whole packet in the read buffer, unless a publish filled a
+    /// subscriber's queue: the rest waits in the buffer until that subscriber has room.
     fn handle_input(&mut self, client: &mut Client) -> Result<(), Ending> {
-        while let Some(packet) = self.decode_one()? {
+        while self.throttle.is_none() {
+            let Some(packet) = self.decode_one()? else {
+                break;
+            };
             self.handle_packet(client, packet)?;
         }
         Ok(())
