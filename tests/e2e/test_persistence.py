@@ -20,6 +20,8 @@ import rawmqtt as R
 from harness import CLI_VERSIONS, HOST, mosquitto_pub, unique_id, unique_topic, wait_until
 from restart import HOW_IDS, HOWS, durable, restart, start_durable, store_path
 
+pytestmark = pytest.mark.timeout(45)
+
 RAW_VERSIONS = [R.V311, R.V5]
 RAW_IDS = ["v311", "v5"]
 EXPIRY = 300  # session expiry of the MQTT 5 persistent sessions
