@@ -241,6 +241,21 @@ def test_disk_full_answers_quota_exceeded_and_recovers(small_disk, broker, raw):
     assert how is not None, "2000 messages of 32 KiB acknowledged on a full 24 MiB disk"
     assert how != "closed without DISCONNECT", "an MQTT 5 publisher got no reason code"
 
+    # An MQTT 3.1.1 publisher has no reason codes: it is disconnected instead of acked.
+    v3 = raw(b, R.V311, timeout=15)
+    v3.connect(unique_id("pub3"))
+    for i in range(5000, 5200):
+        pid = v3.pid()
+        try:
+            v3.send(R.publish(topic, b"%d:" % i + payload, qos=1, pid=pid))
+            p = v3.read(15)
+        except (R.Closed, OSError):
+            break
+        assert p.type == R.PUBACK and p.pid == pid, f"unexpected {p!r}"
+        acked.append(i)
+    else:
+        raise AssertionError("a v3.1.1 publisher was acknowledged 200 messages on a full disk")
+
     # QoS 0 still flows while the disk is full.
     sender = raw(b, R.V5)
     sender.connect(unique_id("qos0"))
