@@ -10,8 +10,12 @@ PUBREC (QoS 2). In the end every acknowledged message has reached every subscrib
 subscription matches it, at least once, QoS 2 exactly once, in each publisher's order;
 the retained messages are the last ones published and every reconnect found its session.
 
-Against Mosquitto (which writes its database only at shutdown) the same run with SIGTERM
-instead of SIGKILL checks the test itself; the SIGKILL run is `roost_only`.
+The same run with SIGTERM instead of SIGKILL is a graceful restart. Both are `roost_only`:
+Mosquitto 2.0.11 writes its database only at shutdown, so SIGKILL loses everything since
+the last one; and even with SIGTERM (E2E_RUN_ROOST_ONLY=1, max_queued_messages raised) it
+loses nothing but, in some runs, gives subscribers that were offline across a restart
+messages out of order (a newer one ahead of older ones it kept for them) or a run of QoS 2
+messages a second time.
 """
 
 import os
@@ -24,8 +28,8 @@ from collections import Counter
 import paho.mqtt.client as mqtt
 import pytest
 
-from harness import HOST, IS_MOSQUITTO, V5, V311, props, unique_topic, wait_until
-from restart import HOW_IDS, HOWS, down, start_durable, up
+from harness import HOST, V5, V311, props, unique_topic, wait_until
+from restart import HOW_IDS, down, start_durable, up
 
 CRASHES = 4
 WINDOW = 10          # unfinished messages a publisher allows itself (its in-flight window)
@@ -219,8 +223,8 @@ def _drained(pubs, subs):
                for s in subs for p in pubs if s.matches(p.topic))
 
 
-def _check(pubs, subs, order=True):
-    """Per-subscriber counts and the list of violations (`order`: count disorder as one)."""
+def _check(pubs, subs):
+    """Per-subscriber counts and the list of violations."""
     lines, problems = [], []
     for p in pubs:
         lines.append(f"{p.label} (v{'5' if p.version == V5 else '3.1.1'} QoS {p.qos}): "
@@ -252,13 +256,14 @@ def _check(pubs, subs, order=True):
                 problems.append(f"{s.name} got QoS 2 messages of {p.label} more than once: "
                                 f"{twice[:10]}")
             if disorder:
-                note = f"{s.name} got {p.label}'s messages out of order: {disorder[:5]}"
-                (problems if order else lines).append(note if order else f"    {note}")
+                problems.append(f"{s.name} got {p.label}'s messages out of order: "
+                                f"{disorder[:5]}")
     return lines, problems
 
 
+@pytest.mark.roost_only
 @pytest.mark.timeout(90)
-@pytest.mark.parametrize("how", HOWS, ids=HOW_IDS)
+@pytest.mark.parametrize("how", ["term", "kill"], ids=HOW_IDS)
 def test_acknowledged_messages_survive_repeated_crashes(broker, tmp_path, how):
     seed = int(os.environ.get("E2E_CRASH_SEED") or random.SystemRandom().randrange(2**32))
     print(f"\ncrash test ({how}): seed {seed} (E2E_CRASH_SEED={seed} repeats it)")
@@ -321,10 +326,7 @@ def test_acknowledged_messages_survive_repeated_crashes(broker, tmp_path, how):
         except AssertionError as e:
             print(e)
         time.sleep(1.0)  # late duplicates
-        # Mosquitto 2.0.11 (SIGTERM) loses nothing here, but subscribers that were offline
-        # across a restart get some messages out of order (a newer one ahead of older
-        # ones it kept for them); against it the disorder is printed, not counted.
-        lines, problems = _check(pubs, subs, order=not IS_MOSQUITTO)
+        lines, problems = _check(pubs, subs)
         retained = _retained(b.port, base, len(pubs))
         for p in pubs:
             if retained.get(p.retained_topic) != p.last_retained:
