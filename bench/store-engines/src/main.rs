@@ -35,11 +35,12 @@ const TABLE: redb::TableDefinition<&[u8], &[u8]> = redb::TableDefinition::new("d
 
 impl Engine for Redb {
     fn name(&self) -> String {
-        "redb 2.6 (Durability::Immediate)".into()
+        "redb 4.6 (Durability::Immediate)".into()
     }
     fn commit(&mut self, batch: &[Rec]) {
         let mut tx = self.db.begin_write().expect("begin");
-        tx.set_durability(redb::Durability::Immediate);
+        tx.set_durability(redb::Durability::Immediate)
+            .expect("durability");
         {
             let mut t = tx.open_table(TABLE).expect("table");
             for r in batch {
