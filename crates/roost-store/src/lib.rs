@@ -32,8 +32,9 @@ pub use error::OpenError;
 pub use open::open;
 pub use wire::CodecError;
 
-/// The store's file name when the configuration gives none (`persistence_file`).
-pub const DEFAULT_FILE: &str = "roost.db";
+/// The store's file name when the configuration gives none (`persistence_file`): the one
+/// [`Config::store_path`](roost_broker::Config::store_path) uses.
+pub const DEFAULT_FILE: &str = roost_broker::config::DEFAULT_PERSISTENCE_FILE;
 
 /// Where the store lives when the configuration gives no `persistence_location`:
 /// `$XDG_DATA_HOME/roost`, else `$HOME/.local/share/roost` (beside the dashboard's logins);
