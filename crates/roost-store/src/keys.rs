@@ -27,6 +27,12 @@ pub(crate) fn inbound(client: &str, id: u16) -> Vec<u8> {
     key
 }
 
+/// The client identifier at the start of any key of these tables.
+pub(crate) fn client_of(key: &[u8]) -> Option<&[u8]> {
+    let len = usize::from(u16::from_be_bytes(key.get(..2)?.try_into().ok()?));
+    key.get(2..2 + len)
+}
+
 /// The sequence number at the end of a delivery key of `client`.
 pub(crate) fn seq_of(client: &str, key: &[u8]) -> Option<u64> {
     let start = 2 + client.len();

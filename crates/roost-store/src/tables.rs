@@ -107,11 +107,13 @@ impl<E: Into<redb::Error>> From<E> for LoadError {
     }
 }
 
-/// What [`load`] read: the snapshot, and the keys of expired rows to remove.
+/// What [`load`] read: the snapshot, and the keys of rows to remove (expired messages, and rows
+/// of clients that have no session, which no later session of that name may inherit).
 pub(crate) struct Loaded {
     pub(crate) snapshot: Snapshot,
     expired_deliveries: Vec<Vec<u8>>,
     expired_retained: Vec<String>,
+    orphan_inbound: Vec<Vec<u8>>,
 }
 
 /// Reads every session, delivery and retained message; expired messages are left out.
@@ -127,6 +129,7 @@ pub(crate) fn load(db: &redb::Database, clock: Clock) -> Result<Loaded, LoadErro
         snapshot: Snapshot::default(),
         expired_deliveries: Vec::new(),
         expired_retained: Vec::new(),
+        orphan_inbound: Vec::new(),
     };
     for row in sessions.iter()? {
         let (client, record) = row?;
@@ -173,6 +176,31 @@ pub(crate) fn load(db: &redb::Database, clock: Clock) -> Result<Loaded, LoadErro
         }
         loaded.snapshot.sessions.push(session);
     }
+    let clients: std::collections::HashSet<&[u8]> = loaded
+        .snapshot
+        .sessions
+        .iter()
+        .map(|s| s.client_id.as_bytes())
+        .collect();
+    let mut orphans = Vec::new();
+    for table in [&deliveries, &inflight] {
+        for row in table.iter()? {
+            let (key, _) = row?;
+            let key = key.value();
+            if !keys::client_of(key).is_some_and(|c| clients.contains(c)) {
+                orphans.push(key.to_vec());
+            }
+        }
+    }
+    for row in inbound.iter()? {
+        let (key, _) = row?;
+        let key = key.value();
+        if !keys::client_of(key).is_some_and(|c| clients.contains(c)) {
+            loaded.orphan_inbound.push(key.to_vec());
+        }
+    }
+    drop(clients);
+    loaded.expired_deliveries.extend(orphans);
     for row in retained.iter()? {
         let (topic, value) = row?;
         let (msg, stored_at) = codec::decode_retained(value.value(), clock).map_err(|e| {
@@ -187,9 +215,12 @@ pub(crate) fn load(db: &redb::Database, clock: Clock) -> Result<Loaded, LoadErro
     Ok(loaded)
 }
 
-/// Removes the expired rows [`load`] found.
+/// Removes the expired and orphaned rows [`load`] found.
 pub(crate) fn purge_expired(db: &redb::Database, loaded: &Loaded) -> Result<(), redb::Error> {
-    if loaded.expired_deliveries.is_empty() && loaded.expired_retained.is_empty() {
+    if loaded.expired_deliveries.is_empty()
+        && loaded.expired_retained.is_empty()
+        && loaded.orphan_inbound.is_empty()
+    {
         return Ok(());
     }
     let tx = db.begin_write()?;
@@ -199,6 +230,10 @@ pub(crate) fn purge_expired(db: &redb::Database, loaded: &Loaded) -> Result<(), 
         for key in &loaded.expired_deliveries {
             deliveries.remove(key.as_slice())?;
             inflight.remove(key.as_slice())?;
+        }
+        let mut inbound = tx.open_table(INBOUND)?;
+        for key in &loaded.orphan_inbound {
+            inbound.remove(key.as_slice())?;
         }
         let mut retained = tx.open_table(RETAINED)?;
         for topic in &loaded.expired_retained {

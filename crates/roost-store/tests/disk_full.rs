@@ -7,13 +7,36 @@ mod common;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use common::{session, wait_for};
 use roost_broker::store::{Op, Store, StoredDelivery, Unavailable};
 use roost_broker::Message;
 use roost_proto::QoS;
+
+/// Log lines, shared with the subscriber that writes them (the writer thread logs).
+#[derive(Clone, Default)]
+struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Logs {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(PoisonError::into_inner)).into_owned()
+    }
+}
 
 /// A small tmpfs, unmounted on drop.
 struct Tmpfs {
@@ -67,6 +90,19 @@ fn big(seq: u64) -> Op {
     }
 }
 
+fn small(seq: u64) -> Op {
+    Op::PutDelivery {
+        client: Arc::from("c"),
+        seq,
+        delivery: StoredDelivery {
+            msg: Arc::new(Message::internal("small", "x", QoS::AtLeastOnce, false)),
+            qos: QoS::AtLeastOnce,
+            retain: false,
+            sub_ids: Vec::new(),
+        },
+    }
+}
+
 #[test]
 fn a_full_disk_fails_commits_then_recovers_with_every_kept_op() {
     let fs = match Tmpfs::mount("2m") {
@@ -76,6 +112,12 @@ fn a_full_disk_fails_commits_then_recovers_with_every_kept_op() {
             return;
         }
     };
+    let logs = Logs::default();
+    let sink = logs.clone();
+    tracing_subscriber::fmt()
+        .with_writer(move || sink.clone())
+        .with_ansi(false)
+        .init();
     let path = fs.dir.join("roost.db");
     let (store, _) = roost_store::open(&path).expect("opens");
     let n = store
@@ -107,6 +149,15 @@ fn a_full_disk_fails_commits_then_recovers_with_every_kept_op() {
         *rx.borrow()
     );
 
+    // Memory is bounded: past 100,000 kept ops, new ones are dropped (this marker is).
+    for i in 0..100_000u64 {
+        let _ = store.submit(Op::DeleteDelivery {
+            client: Arc::from("c"),
+            seq: 10_000_000 + i,
+        });
+    }
+    assert_eq!(store.submit(small(9_999_999)), Err(Unavailable));
+
     // A new store cannot be made on the full disk either.
     match roost_store::open(&fs.dir.join("other.db")) {
         Err(e) => println!("opening a new store on the full disk: {e}"),
@@ -114,25 +165,56 @@ fn a_full_disk_fails_commits_then_recovers_with_every_kept_op() {
     }
 
     std::fs::remove_file(&filler).expect("free space");
+    // Probe with ops that change nothing until submit takes ops again (while the queue is full,
+    // a probe is dropped like any op, harmlessly).
     let until = Instant::now() + Duration::from_secs(10);
-    let after = loop {
-        seq += 1;
-        if let Ok(n) = store.submit(big(seq)) {
-            break n;
-        }
+    while store
+        .submit(Op::DeleteDelivery {
+            client: Arc::from("c"),
+            seq: 0,
+        })
+        .is_err()
+    {
         assert!(Instant::now() < until, "the store did not recover");
         std::thread::sleep(Duration::from_millis(100));
-    };
-    let p = wait_for(&*store, after);
-    let failures = p.failures;
-    assert_eq!(wait_for(&*store, after).failures, failures);
+    }
+    let failures = rx.borrow().failures;
+    let after = store.submit(big(seq + 1)).expect("writing again");
+    assert_eq!(
+        wait_for(&*store, after).failures,
+        failures,
+        "no failure after recovery"
+    );
     drop(store);
 
     let (_store, snap) = roost_store::open(&path).expect("reopens");
     let seqs: Vec<u64> = snap.sessions[0].deliveries.iter().map(|d| d.seq).collect();
-    let all: Vec<u64> = (1..=seq).collect();
+    let all: Vec<u64> = (1..=seq + 1).collect();
     assert_eq!(
         seqs, all,
-        "every op, kept while failing, was written in order"
+        "every op kept while failing was written in order, and the dropped marker was not"
+    );
+
+    let text = logs.text();
+    print!("{text}");
+    let errors: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("ERROR") && !l.contains("dropping newer ones"))
+        .collect();
+    assert_eq!(
+        errors.len(),
+        1,
+        "one error line for the whole failure: {errors:?}"
+    );
+    assert!(
+        errors[0].contains(&path.display().to_string()),
+        "{}",
+        errors[0]
+    );
+    assert!(errors[0].contains("cannot write ("), "{}", errors[0]);
+    assert!(
+        text.lines()
+            .any(|l| l.contains("INFO") && l.contains("recovered")),
+        "{text}"
     );
 }

@@ -153,6 +153,16 @@ fn ops_apply_in_submission_order() {
         seqs.is_empty(),
         "rows of a client with no session are not restored"
     );
+    drop(_store);
+    // Nor kept: a session of that name made later does not inherit them.
+    let (store, _) = roost_store::open(&path).expect("reopens");
+    write_all(&*store, vec![Op::PutSession(client("c"), session("u"))]);
+    drop(store);
+    let (_store, snap) = roost_store::open(&path).expect("reopens");
+    assert!(
+        snap.sessions[0].deliveries.is_empty(),
+        "orphan rows were purged at the previous open"
+    );
 
     // With a session, what is left is exactly the odd seqs (delete then put keeps the put).
     let (store, _) = roost_store::open(&dir.path().join("b.db")).expect("opens");
