@@ -212,9 +212,16 @@ fn a_full_disk_fails_commits_then_recovers_with_every_kept_op() {
         errors[0]
     );
     assert!(errors[0].contains("cannot write ("), "{}", errors[0]);
-    assert!(
+    let has = |level: &str, words: &[&str]| {
         text.lines()
-            .any(|l| l.contains("INFO") && l.contains("recovered")),
+            .any(|l| l.contains(level) && words.iter().all(|w| l.contains(w)))
+    };
+    assert!(
+        has("ERROR", &["100000 changes wait", "dropping newer ones"]),
+        "{text}"
+    );
+    assert!(
+        has("INFO", &["recovered", "newer ones were dropped"]),
         "{text}"
     );
 }
