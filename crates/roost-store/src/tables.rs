@@ -10,6 +10,7 @@
 //! | `inbound` | (client, packet identifier) | nothing |
 //! | `retained` | topic | retained message with the time it was stored |
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use redb::{ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
@@ -116,9 +117,10 @@ pub(crate) struct Loaded {
     orphan_inbound: Vec<Vec<u8>>,
 }
 
+type Table<V> = redb::ReadOnlyTable<&'static [u8], V>;
+
 /// Reads every session, delivery and retained message; expired messages are left out.
 pub(crate) fn load(db: &redb::Database, clock: Clock) -> Result<Loaded, LoadError> {
-    let now = clock.instant();
     let tx = db.begin_read()?;
     let sessions = tx.open_table(SESSIONS)?;
     let deliveries = tx.open_table(DELIVERIES)?;
@@ -142,29 +144,7 @@ pub(crate) fn load(db: &redb::Database, clock: Clock) -> Result<Loaded, LoadErro
             deliveries: Vec::new(),
             inbound: Vec::new(),
         };
-        let lo = keys::delivery(client, 0);
-        let hi = keys::delivery(client, u64::MAX);
-        for row in deliveries.range(lo.as_slice()..=hi.as_slice())? {
-            let (key, value) = row?;
-            let key = key.value();
-            let bad = |what: String| LoadError::Record(format!("delivery of {client:?}: {what}"));
-            let seq = keys::seq_of(client, key).ok_or_else(|| bad("bad key".into()))?;
-            let delivery =
-                codec::decode_delivery(value.value(), clock).map_err(|e| bad(e.to_string()))?;
-            if delivery.msg.is_expired(now) {
-                loaded.expired_deliveries.push(key.to_vec());
-                continue;
-            }
-            let inflight = match inflight.get(key)? {
-                Some(v) => Some(codec::decode_inflight(v.value()).map_err(|e| bad(e.to_string()))?),
-                None => None,
-            };
-            session.deliveries.push(RestoredDelivery {
-                seq,
-                delivery,
-                inflight,
-            });
-        }
+        load_deliveries(&mut session, (&deliveries, &inflight), clock, &mut loaded)?;
         let lo = keys::inbound(client, 0);
         let hi = keys::inbound(client, u16::MAX);
         for row in inbound.range(lo.as_slice()..=hi.as_slice())? {
@@ -176,43 +156,83 @@ pub(crate) fn load(db: &redb::Database, clock: Clock) -> Result<Loaded, LoadErro
         }
         loaded.snapshot.sessions.push(session);
     }
-    let clients: std::collections::HashSet<&[u8]> = loaded
+    let clients: HashSet<&[u8]> = loaded
         .snapshot
         .sessions
         .iter()
         .map(|s| s.client_id.as_bytes())
         .collect();
     let mut orphans = Vec::new();
-    for table in [&deliveries, &inflight] {
-        for row in table.iter()? {
-            let (key, _) = row?;
-            let key = key.value();
-            if !keys::client_of(key).is_some_and(|c| clients.contains(c)) {
-                orphans.push(key.to_vec());
-            }
-        }
-    }
-    for row in inbound.iter()? {
-        let (key, _) = row?;
-        let key = key.value();
-        if !keys::client_of(key).is_some_and(|c| clients.contains(c)) {
-            loaded.orphan_inbound.push(key.to_vec());
-        }
-    }
+    orphan_keys(&deliveries, &clients, &mut orphans)?;
+    orphan_keys(&inflight, &clients, &mut orphans)?;
+    let mut orphan_inbound = Vec::new();
+    orphan_keys(&inbound, &clients, &mut orphan_inbound)?;
     drop(clients);
     loaded.expired_deliveries.extend(orphans);
+    loaded.orphan_inbound = orphan_inbound;
     for row in retained.iter()? {
         let (topic, value) = row?;
         let (msg, stored_at) = codec::decode_retained(value.value(), clock).map_err(|e| {
             LoadError::Record(format!("retained message of {:?}: {e}", topic.value()))
         })?;
-        if msg.is_expired(now) {
+        if msg.is_expired(clock.instant()) {
             loaded.expired_retained.push(topic.value().to_owned());
             continue;
         }
         loaded.snapshot.retained.push((Arc::new(msg), stored_at));
     }
     Ok(loaded)
+}
+
+/// Reads the deliveries of `session` in sequence order, each with its in-flight state; expired
+/// ones go to the rows to remove.
+fn load_deliveries(
+    session: &mut RestoredSession,
+    (deliveries, inflight): (&Table<&'static [u8]>, &Table<&'static [u8]>),
+    clock: Clock,
+    loaded: &mut Loaded,
+) -> Result<(), LoadError> {
+    let client = &*session.client_id;
+    let lo = keys::delivery(client, 0);
+    let hi = keys::delivery(client, u64::MAX);
+    for row in deliveries.range(lo.as_slice()..=hi.as_slice())? {
+        let (key, value) = row?;
+        let key = key.value();
+        let bad = |what: String| LoadError::Record(format!("delivery of {client:?}: {what}"));
+        let seq = keys::seq_of(client, key).ok_or_else(|| bad("bad key".into()))?;
+        let delivery =
+            codec::decode_delivery(value.value(), clock).map_err(|e| bad(e.to_string()))?;
+        if delivery.msg.is_expired(clock.instant()) {
+            loaded.expired_deliveries.push(key.to_vec());
+            continue;
+        }
+        let inflight = match inflight.get(key)? {
+            Some(v) => Some(codec::decode_inflight(v.value()).map_err(|e| bad(e.to_string()))?),
+            None => None,
+        };
+        session.deliveries.push(RestoredDelivery {
+            seq,
+            delivery,
+            inflight,
+        });
+    }
+    Ok(())
+}
+
+/// Adds to `out` the keys of `table` whose client has no session.
+fn orphan_keys<V: redb::Value + 'static>(
+    table: &Table<V>,
+    clients: &HashSet<&[u8]>,
+    out: &mut Vec<Vec<u8>>,
+) -> Result<(), LoadError> {
+    for row in table.iter()? {
+        let (key, _) = row?;
+        let key = key.value();
+        if !keys::client_of(key).is_some_and(|c| clients.contains(c)) {
+            out.push(key.to_vec());
+        }
+    }
+    Ok(())
 }
 
 /// Removes the expired and orphaned rows [`load`] found.
