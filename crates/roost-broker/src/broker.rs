@@ -24,8 +24,8 @@ use crate::message::Message;
 use crate::metrics::Metrics;
 use crate::retained_tree::RetainedTree;
 use crate::session::{
-    Attachment, Control, Delivery, Enqueue, EnqueuePolicy, Identity, QueueLimits, Session,
-    SessionRef, SubscriptionData, NEVER_EXPIRES,
+    Attachment, Control, Delivery, Enqueue, EnqueuePolicy, Enqueued, Identity, QueueLimits,
+    Session, SessionRef, SubscriptionData, NEVER_EXPIRES,
 };
 use crate::store::{Durability, Journal, Op, Progress, Store};
 use crate::topic_tree::TopicTree;
@@ -95,6 +95,16 @@ pub(crate) struct Attached {
     pub(crate) session_present: bool,
     /// What the CONNACK must wait for.
     pub(crate) durability: Durability,
+}
+
+/// What a publish did.
+pub(crate) struct Published {
+    /// Sessions it was queued for.
+    pub(crate) delivered: usize,
+    /// What acknowledging it must wait for.
+    pub(crate) durability: Durability,
+    /// A connected session whose queue it filled past half: its publisher should wait for room.
+    pub(crate) crowded: Option<Arc<Session>>,
 }
 
 /// Tells the connection attached to `session`, if any, that another connection took it over.
@@ -556,15 +566,20 @@ impl Broker {
     /// Sets, replaces or (with an empty payload) clears the retained message of a topic, in
     /// memory and in the store (under the tree's lock, so the store sees the same order).
     fn store_retained(&self, msg: &Arc<Message>, durability: &mut Durability) {
+        // `$SYS` is the broker's own, made again every `sys_interval`: never written.
+        let keep = |op| match msg.topic.starts_with("$SYS/") {
+            true => Durability::default(),
+            false => self.write(|| op),
+        };
         let mut retained = write(&self.retained);
         if msg.payload.is_empty() {
             if retained.remove(&msg.topic).is_some() {
-                durability.join(self.write(|| Op::DeleteRetained(msg.topic.clone())));
+                durability.join(keep(Op::DeleteRetained(msg.topic.clone())));
             }
         } else {
             let now = SystemTime::now();
             retained.insert(&msg.topic, (msg.clone(), now));
-            durability.join(self.write(|| Op::PutRetained(msg.clone(), now)));
+            durability.join(keep(Op::PutRetained(msg.clone(), now)));
         }
     }
 
@@ -587,13 +602,14 @@ impl Broker {
     /// Publishes `msg` to every matching session; returns how many sessions it was queued for.
     /// What the store must still write is written behind: nothing waits for it.
     pub fn publish(&self, msg: &Arc<Message>) -> usize {
-        self.publish_durably(msg).0
+        self.publish_durably(msg).delivered
     }
 
     /// Publishes `msg` and returns, besides the count, what an acknowledgement to its publisher
     /// must wait for: the commit holding its retained copy and its deliveries to stored sessions.
-    pub(crate) fn publish_durably(&self, msg: &Arc<Message>) -> (usize, Durability) {
+    pub(crate) fn publish_durably(&self, msg: &Arc<Message>) -> Published {
         let mut durability = Durability::default();
+        let mut crowded = None;
         // One load of the configuration per publish, not one per subscriber.
         let config = self.config();
         if msg.retain && config.retain_available {
@@ -630,11 +646,16 @@ impl Broker {
                     })
                 })
             };
-            if session
+            match session
                 .0
                 .enqueue_if(delivery, target, &mut durability, allowed)
             {
-                delivered += 1;
+                Enqueued::Denied => {}
+                Enqueued::Queued => delivered += 1,
+                Enqueued::Crowded => {
+                    delivered += 1;
+                    crowded.get_or_insert_with(|| session.0.clone());
+                }
             }
             rest = &rest[same..];
         }
@@ -642,7 +663,11 @@ impl Broker {
         if matches.capacity() <= MATCHES_KEPT {
             MATCHES.set(matches);
         }
-        (delivered, durability)
+        Published {
+            delivered,
+            durability,
+            crowded,
+        }
     }
 
     /// Where deliveries made outside a publish (retained messages on SUBSCRIBE) go.

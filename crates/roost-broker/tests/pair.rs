@@ -149,3 +149,55 @@ async fn inflight_window_holds_the_rest_until_acknowledged() {
     }
     assert_eq!(ids.len(), 2);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_slow_subscriber_holds_publishers_back_instead_of_dropping() {
+    // Regression: fan-in QoS 1 lost acknowledged messages once the one subscriber's queue hit
+    // max_queued_messages, because publishers on other connections outran it.
+    let config = Config {
+        max_queued_messages: 8,
+        max_inflight_messages: 2,
+        ..Config::default()
+    };
+    let broker = Broker::new(config).unwrap();
+    let mut sub = Peer::open(&broker, ProtocolVersion::V3_1_1);
+    sub.connect("slow", true, 0, Properties::default(), None)
+        .await;
+    sub.subscribe("t/#", QoS::AtLeastOnce).await;
+    let mut publishers = Vec::new();
+    for n in 0..4u16 {
+        let mut p = Peer::open(&broker, ProtocolVersion::V3_1_1);
+        p.connect(&format!("p{n}"), true, 0, Properties::default(), None)
+            .await;
+        publishers.push(p);
+    }
+    // Every publisher sends 25 messages at once, without waiting for PUBACKs.
+    for (n, p) in publishers.iter_mut().enumerate() {
+        for id in 1..=25u16 {
+            p.send(publish(&format!("t/{n}"), "m", QoS::AtLeastOnce, Some(id)))
+                .await;
+        }
+    }
+    let mut received = 0;
+    while received < 100 {
+        match timeout(Duration::from_secs(5), sub.recv()).await {
+            Ok(Some(Packet::Publish(p))) => {
+                received += 1;
+                // A slow reader: 5 ms per message.
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                let ack = PubResponse {
+                    packet_id: p.packet_id.unwrap(),
+                    reason: ReasonCode::SUCCESS,
+                    properties: Properties::default(),
+                };
+                sub.send(Packet::PubAck(ack)).await;
+            }
+            other => panic!("after {received} messages: {other:?}"),
+        }
+    }
+    let dropped = broker
+        .metrics
+        .dropped_queue_full
+        .load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(dropped, 0);
+}

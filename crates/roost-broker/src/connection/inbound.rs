@@ -11,6 +11,9 @@ use tracing::debug;
 
 /// Payloads up to this size are copied out of the read buffer (see `message`).
 const COPY_BELOW: usize = 4096;
+/// The longest a publisher is held back by one crowded subscriber: a client that stops reading
+/// slows its publishers down for this long, then its queue limits apply (and count their drops).
+const THROTTLE_MAX: std::time::Duration = std::time::Duration::from_millis(200);
 
 use super::{protocol_error, Client, Connection, Ending};
 use crate::message::Message;
@@ -92,9 +95,14 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             ReasonCode::PACKET_TOO_LARGE
         } else {
             let message = self.message(client, topic, publish);
-            let (delivered, written) = self.broker.publish_durably(&Arc::new(message));
-            durability.join(written);
-            match delivered {
+            let published = self.broker.publish_durably(&Arc::new(message));
+            durability.join(published.durability);
+            if qos != QoS::AtMostOnce && published.crowded.is_some() {
+                self.throttle = published
+                    .crowded
+                    .map(|s| Box::new((s, tokio::time::Instant::now() + THROTTLE_MAX)));
+            }
+            match published.delivered {
                 0 => ReasonCode::NO_MATCHING_SUBSCRIBERS,
                 _ => ReasonCode::SUCCESS,
             }

@@ -43,6 +43,8 @@ const READ_MAX: usize = 64 * 1024;
 const WRITE_KEEP: usize = 16 * 1024;
 /// Stop reading while this much output waits (held back for the store, or unread by the client).
 const READ_PAUSE: usize = 2 * WRITE_HIGH_WATER;
+/// How often a publisher held back by a crowded subscriber looks again.
+const THROTTLE_POLL: Duration = Duration::from_millis(1);
 
 /// How a connection ended, for the log line and the will.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,11 +115,15 @@ pub(crate) struct Connection<S> {
     /// The store's failure count when the current wait began: if it grew, the output held back
     /// may acknowledge something that was not written, and is dropped.
     failures_seen: u64,
+    /// A subscriber session this publisher filled, and until when reading waits for it to drain
+    /// (boxed: rarely set, and every connection carries the field).
+    throttle: Option<Box<(Arc<Session>, Instant)>>,
 }
 
 enum Event {
     Read(std::io::Result<usize>),
     Stored,
+    Throttled,
     Wrote(std::io::Result<usize>),
     Control(Control),
     Woken,
@@ -158,6 +164,7 @@ pub(crate) async fn serve<S>(
         progress: None,
         hold: 0,
         failures_seen: 0,
+        throttle: None,
     };
     conn.progress = conn.broker.store_progress();
     if let Some(progress) = &mut conn.progress {
@@ -257,8 +264,9 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             self.prepare_read();
             // Output held back for the store counts against reading: a client that keeps
             // publishing while the disk is slow is slowed down, not buffered without bound.
-            let may_read = self.pending.len() < READ_PAUSE;
+            let may_read = self.pending.len() < READ_PAUSE && self.throttle.is_none();
             let held = self.hold != 0;
+            let throttled = self.throttle.is_some();
             let event = tokio::select! {
                 biased;
                 c = client.control.heard() => Event::Control(c),
@@ -268,6 +276,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
                     if !self.writing.is_empty() || self.unflushed => Event::Wrote(w),
                 _ = stored(&mut self.progress), if held => Event::Stored,
                 r = self.reader.read_buf(&mut self.inbuf), if may_read => Event::Read(r),
+                _ = tokio::time::sleep(THROTTLE_POLL), if throttled => Event::Throttled,
                 _ = client.session.woken() => Event::Woken,
                 _ = sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => Event::KeepAliveExpired,
             };
@@ -289,6 +298,10 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
                 }
                 Event::Wrote(Err(_)) => Err(Ending::Closed),
                 Event::Woken | Event::Stored => Ok(()),
+                Event::Throttled => match self.release_throttle() {
+                    true => self.handle_input(&mut client),
+                    false => Ok(()),
+                },
                 Event::Control(Control::TakenOver) => Err(Ending::Closing {
                     reason: ReasonCode::SESSION_TAKEN_OVER,
                     why: "session taken over".into(),
@@ -333,6 +346,19 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             self.failures_seen = now.failures;
         }
         Ok(())
+    }
+
+    /// Input resumes once the crowded subscriber has room again, or its time is up; true then.
+    fn release_throttle(&mut self) -> bool {
+        if let Some(throttle) = &self.throttle {
+            let (session, until) = &**throttle;
+            let limits = self.broker.enqueue_policy().limits;
+            if Instant::now() >= *until || session.has_room(limits) {
+                self.throttle = None;
+                return true;
+            }
+        }
+        false
     }
 
     /// Holds everything written to the client from now on until `durability`'s commit; a change
@@ -402,9 +428,13 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         }
     }
 
-    /// Decodes and handles every whole packet in the read buffer.
+    /// Decodes and handles every whole packet in the read buffer, unless a publish filled a
+    /// subscriber's queue: the rest waits in the buffer until that subscriber has room.
     fn handle_input(&mut self, client: &mut Client) -> Result<(), Ending> {
-        while let Some(packet) = self.decode_one()? {
+        while self.throttle.is_none() {
+            let Some(packet) = self.decode_one()? else {
+                break;
+            };
             self.handle_packet(client, packet)?;
         }
         Ok(())
@@ -520,10 +550,18 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             Ending::Closing { reason, .. } => *reason != ReasonCode::SERVER_SHUTTING_DOWN,
             Ending::Closed | Ending::TimedOut => true,
         };
-        // The session keeps the will only while a delayed one waits (set by `schedule`).
-        client.session.lock().will = None;
+        // The session keeps the will only while a delayed one waits (set by `schedule`), and
+        // only this connection's: one that was taken over leaves the new one's alone.
+        let still_attached = {
+            let mut state = client.session.lock();
+            let attached = state.is_attached_to(self.conn_id);
+            if attached {
+                state.will = None;
+            }
+            attached
+        };
         if let Some(will) = client.will.take().filter(|_| publish_will) {
-            will::schedule(&self.broker, &client, *will);
+            will::schedule(&self.broker, &client, *will, still_attached);
         }
         self.broker.detach(&client.session, self.conn_id);
         self.broker.metrics.client_disconnected();

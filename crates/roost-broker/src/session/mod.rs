@@ -223,6 +223,23 @@ impl SessionState {
     }
 }
 
+/// A connected session whose QoS 1/2 queue is past this share (1/2) of its limit holds back the
+/// publishers that fill it, rather than dropping their acknowledged messages; they go on once
+/// it is down to a quarter.
+const CROWDED: usize = 2;
+const ROOMY: usize = 4;
+
+/// What became of a delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Enqueued {
+    /// The session's client may not receive it (ACL).
+    Denied,
+    /// Queued (or dropped under the limits, and counted).
+    Queued,
+    /// Queued, and the connected session's queue is filling: the publisher should wait.
+    Crowded,
+}
+
 /// Where a delivery goes: the limits, the counters, and the store if there is one.
 #[derive(Clone, Copy)]
 pub(crate) struct Enqueue<'a> {
@@ -286,8 +303,7 @@ impl Session {
         self.wake.notify_one();
     }
 
-    /// Queues one delivery if `allowed` says the session's client may receive it (the ACL);
-    /// returns whether it was allowed. A QoS 1/2 delivery to a stored session is written to the
+    /// Queues one delivery if `allowed` says the session's client may receive it (the ACL). A QoS 1/2 delivery to a stored session is written to the
     /// store (while the lock is held, so the store sees the session's changes in order), and
     /// `durability` learns what to wait for.
     pub(crate) fn enqueue_if(
@@ -296,7 +312,7 @@ impl Session {
         target: Enqueue<'_>,
         durability: &mut Durability,
         allowed: impl FnOnce(&Identity) -> bool,
-    ) -> bool {
+    ) -> Enqueued {
         let Enqueue {
             policy,
             metrics,
@@ -304,13 +320,14 @@ impl Session {
         } = target;
         let mut state = self.lock();
         if !allowed(&state.identity) {
-            return false;
+            return Enqueued::Denied;
         }
         let online = state.attached.is_some();
         if !online && delivery.qos == QoS::AtMostOnce && !policy.queue_qos0_offline {
             Metrics::add(&metrics.dropped_offline_qos0, 1);
-            return true;
+            return Enqueued::Queued;
         }
+        let reliable = delivery.qos != QoS::AtMostOnce;
         let journal = journal.filter(|_| state.stored && delivery.qos != QoS::AtMostOnce);
         let op = journal.map(|j| {
             delivery.seq = j.next_seq();
@@ -339,11 +356,22 @@ impl Session {
             );
         }
         state.dropping = dropped > 0;
+        let crowded = online && reliable && state.queue.filled_past(policy.limits, CROWDED);
         drop(state);
         if online {
             self.wake();
         }
-        true
+        match crowded {
+            true => Enqueued::Crowded,
+            false => Enqueued::Queued,
+        }
+    }
+
+    /// Whether a publisher held back by this session's queue may go on: the queue has drained
+    /// to a quarter of its limit, or nobody is draining it.
+    pub(crate) fn has_room(&self, limits: QueueLimits) -> bool {
+        let state = self.lock();
+        state.attached.is_none() || !state.queue.filled_past(limits, ROOMY)
     }
 }
 
