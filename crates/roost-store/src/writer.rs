@@ -2,7 +2,8 @@
 //! thread that writes it.
 //!
 //! Submitters lock the queue only to push an op and read the number of the batch being filled.
-//! The writer takes that batch whole, applies its ops in order in one write transaction, commits
+//! The writer takes that batch whole, folds it ([`coalesce`]: a delivery acknowledged within the
+//! batch is never written), applies its ops in order in one write transaction, commits
 //! with fsync, and publishes the batch number as [`Progress::finished`]. Ops that arrive during a
 //! commit fill the next batch, so the more connections wait on the disk, the more each commit
 //! carries; no linger is added (BENCHMARKS.md, "Store engines": one made every case slower).
@@ -17,7 +18,7 @@ use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use redb::{Database, Durability};
-use roost_broker::store::{Op, Progress, Unavailable};
+use roost_broker::store::{coalesce, Op, Progress, Unavailable};
 use tokio::sync::watch;
 
 use crate::codec::Clock;
@@ -180,6 +181,8 @@ impl Writer {
             }
             let mut batch = std::mem::take(&mut kept);
             batch.append(&mut ops);
+            // What a later op of the batch undoes or replaces is not written (same end state).
+            coalesce(&mut batch);
             let outcome =
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.commit(&batch)))
                     .unwrap_or_else(|panic| {
