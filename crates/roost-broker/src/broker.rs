@@ -566,15 +566,20 @@ impl Broker {
     /// Sets, replaces or (with an empty payload) clears the retained message of a topic, in
     /// memory and in the store (under the tree's lock, so the store sees the same order).
     fn store_retained(&self, msg: &Arc<Message>, durability: &mut Durability) {
+        // `$SYS` is the broker's own, made again every `sys_interval`: never written.
+        let keep = |op| match msg.topic.starts_with("$SYS/") {
+            true => Durability::default(),
+            false => self.write(|| op),
+        };
         let mut retained = write(&self.retained);
         if msg.payload.is_empty() {
             if retained.remove(&msg.topic).is_some() {
-                durability.join(self.write(|| Op::DeleteRetained(msg.topic.clone())));
+                durability.join(keep(Op::DeleteRetained(msg.topic.clone())));
             }
         } else {
             let now = SystemTime::now();
             retained.insert(&msg.topic, (msg.clone(), now));
-            durability.join(self.write(|| Op::PutRetained(msg.clone(), now)));
+            durability.join(keep(Op::PutRetained(msg.clone(), now)));
         }
     }
 

@@ -74,7 +74,7 @@ impl Broker {
             self.restore_session(stored, (now, wall), &mut restored, &mut wills);
         }
         for w in wills {
-            will::schedule_for(self, &w.session, w.origin, w.will, w.after);
+            will::schedule_for(self, &w.session, w.origin, w.will, w.after, true);
         }
         restored
     }

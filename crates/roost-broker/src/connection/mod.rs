@@ -550,10 +550,18 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             Ending::Closing { reason, .. } => *reason != ReasonCode::SERVER_SHUTTING_DOWN,
             Ending::Closed | Ending::TimedOut => true,
         };
-        // The session keeps the will only while a delayed one waits (set by `schedule`).
-        client.session.lock().will = None;
+        // The session keeps the will only while a delayed one waits (set by `schedule`), and
+        // only this connection's: one that was taken over leaves the new one's alone.
+        let still_attached = {
+            let mut state = client.session.lock();
+            let attached = state.is_attached_to(self.conn_id);
+            if attached {
+                state.will = None;
+            }
+            attached
+        };
         if let Some(will) = client.will.take().filter(|_| publish_will) {
-            will::schedule(&self.broker, &client, *will);
+            will::schedule(&self.broker, &client, *will, still_attached);
         }
         self.broker.detach(&client.session, self.conn_id);
         self.broker.metrics.client_disconnected();

@@ -14,7 +14,9 @@ use crate::store::Op;
 
 /// Publishes `will` now, or after its delay if the session is not resumed by then. The delay is
 /// cut short by the session's own expiry (MQTT-3.1.3-9).
-pub(super) fn schedule(broker: &Arc<Broker>, client: &Client, will: Will) {
+/// `keep`: the session's record may hold it while it waits (false for a connection that was
+/// taken over, whose session belongs to the new connection now).
+pub(super) fn schedule(broker: &Arc<Broker>, client: &Client, will: Will, keep: bool) {
     let delay = will
         .properties
         .will_delay_interval
@@ -22,18 +24,19 @@ pub(super) fn schedule(broker: &Arc<Broker>, client: &Client, will: Will) {
         .min(client.session_expiry);
     let origin = (client.id.clone(), client.username.clone());
     let after = Duration::from_secs(u64::from(delay));
-    schedule_for(broker, &client.session, origin, will, after);
+    schedule_for(broker, &client.session, origin, will, after, keep);
 }
 
 /// Publishes `will` for `session` after `after` (at once for zero), unless the session is
-/// resumed first. A stored session keeps the waiting will in its record, so that a restart
-/// publishes it still.
+/// resumed first. With `keep`, a stored session keeps the waiting will in its record, so that a
+/// restart publishes it still.
 pub(crate) fn schedule_for(
     broker: &Arc<Broker>,
     session: &Arc<Session>,
     origin: (Arc<str>, Option<Arc<str>>),
     will: Will,
     after: Duration,
+    keep: bool,
 ) {
     if after.is_zero() {
         broker.publish(&Arc::new(will_message(will, origin)));
@@ -41,7 +44,7 @@ pub(crate) fn schedule_for(
     }
     let generation = {
         let mut state = session.lock();
-        if state.stored {
+        if state.stored && keep {
             state.will = Some(Box::new(will.clone()));
         }
         state.generation

@@ -15,6 +15,10 @@
 //! is the key order), the packet identifier and stage of those in flight, and the inbound QoS 2
 //! packet identifiers awaiting PUBREL. Besides: retained messages by topic.
 
+mod coalesce;
+
+pub use coalesce::coalesce;
+
 use std::fmt::Debug;
 use std::sync::Arc;
 use std::time::SystemTime;
