@@ -120,6 +120,28 @@ fn check_lossless(output: &Output, expected: f64) -> String {
 }
 
 #[test]
+fn persistent_fanin_qos1_on_the_store_delivers_every_message() {
+    // The broker persists by default: --persistent sessions make it write every delivery.
+    let broker = Broker::start();
+    let output = bench(
+        &broker,
+        &[
+            "fanin",
+            "-c",
+            "3",
+            "-n",
+            "200",
+            "-q",
+            "1",
+            "-V",
+            "5",
+            "--persistent",
+        ],
+    );
+    check_lossless(&output, 600.0);
+}
+
+#[test]
 fn pairs_qos1_delivers_every_message() {
     let broker = Broker::start();
     let output = bench(&broker, &["pairs", "-c", "2", "-n", "200", "-q", "1"]);

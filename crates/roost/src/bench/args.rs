@@ -74,6 +74,10 @@ pub(crate) struct BenchArgs {
     /// and of QoS 0 messages not yet written.
     #[arg(long = "inflight", default_value_t = 20)]
     pub(crate) inflight: u16,
+    /// Sessions that outlive their connections (clean session 0; MQTT 5: session expiry
+    /// 300 s), so that a broker that persists writes their QoS 1/2 messages to disk.
+    #[arg(long = "persistent")]
+    pub(crate) persistent: bool,
     /// Process id of the broker, to sample its CPU time and memory from /proc.
     #[arg(long = "pid")]
     pub(crate) pid: Option<u32>,
