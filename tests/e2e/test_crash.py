@@ -268,6 +268,9 @@ def _check(pubs, subs):
     for s in subs:
         for p in pubs:
             if not s.matches(p.topic):
+                if s.payloads_from(p):  # a subscription it never made
+                    problems.append(f"{s.name} got {len(s.payloads_from(p))} messages of "
+                                    f"{p.label}, which none of {s.filters} matches")
                 continue
             acked = p.acked()
             seqs = [int(x.split(":")[1]) for x in s.payloads_from(p)]
