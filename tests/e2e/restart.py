@@ -10,6 +10,8 @@ and nothing for Roost (so Roost's tests check the default).
 `restart(b, "term")` stops with SIGTERM (a graceful shutdown; Roost must exit 0) and
 `restart(b, "kill")` with SIGKILL (a crash), then starts the same broker again on the same
 ports, or on new free ones with `new_ports=True`; it returns the (first) port.
+`resume()` and `drain()` are the raw-socket side: a persistent session connecting again,
+and reading what it is sent up to a sentinel.
 """
 
 import signal
@@ -19,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+import rawmqtt as R
 from harness import IS_MOSQUITTO
 
 # The two ways a broker goes down; "kill" is a crash, which Mosquitto does not survive
@@ -27,6 +30,7 @@ HOWS = ["term", pytest.param("kill", marks=pytest.mark.roost_only)]
 HOW_IDS = ["sigterm", "sigkill"]
 
 STORE_DIR = "store"
+EXPIRY = 300  # session expiry of the MQTT 5 persistent sessions
 
 
 def durable(workdir, **directives):
@@ -102,3 +106,41 @@ def restart(b, how, new_ports=False):
     """`down(b, how)` then `up(b)`; returns the port the broker listens on now."""
     down(b, how)
     return up(b, new_ports=new_ports)
+
+
+# ---------------------------------------------------------------- raw sessions
+
+def resume(raw, b, version, cid, expiry=EXPIRY):
+    """A raw connection resuming (or starting) a persistent session; returns (r, CONNACK)."""
+    r = raw(b, version)
+    ack = r.connect(cid, clean=False,
+                    props={"SessionExpiryInterval": expiry} if version == R.V5 else None)
+    assert ack.rc == 0, f"{cid} refused: {ack!r}"
+    return r, ack
+
+
+def drain(r, sentinel, timeout=10.0):
+    """Payloads of the PUBLISHes a RawClient gets before the one whose payload is
+    `sentinel`, acting as a receiver: PUBACK, PUBREC, and PUBCOMP for each PUBREL (the
+    broker may send queued PUBLISHes before it answers a PUBREC)."""
+    sentinel = sentinel.encode() if isinstance(sentinel, str) else sentinel
+    got, done = [], False
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        if done:
+            left = min(left, 0.5)  # a PUBREL still to answer, or a late duplicate
+        try:
+            p = r.read(max(0.05, left))
+        except R.Timeout:
+            if done:
+                return got
+            raise AssertionError(f"no {sentinel!r} within {timeout}s; got {got!r}") from None
+        if p.type == R.PUBREL:
+            r.send(R.pubcomp(p.pid, version=r.version))
+        elif p.type == R.PUBLISH:
+            r.ack(p)
+            if p.payload == sentinel:
+                done = True
+            else:
+                got.append(p.payload)

@@ -18,13 +18,13 @@ import pytest
 
 import rawmqtt as R
 from harness import CLI_VERSIONS, HOST, mosquitto_pub, unique_id, unique_topic, wait_until
-from restart import HOW_IDS, HOWS, durable, restart, start_durable, store_path
+from restart import (EXPIRY, HOW_IDS, HOWS, drain, durable, restart, resume, start_durable,
+                     store_path)
 
 pytestmark = pytest.mark.timeout(45)
 
 RAW_VERSIONS = [R.V311, R.V5]
 RAW_IDS = ["v311", "v5"]
-EXPIRY = 300  # session expiry of the MQTT 5 persistent sessions
 
 
 # ---------------------------------------------------------------- helpers
@@ -44,15 +44,6 @@ def session_sub(b, cid, topic, version, count=None, wait=10):
     return r.stdout.splitlines()
 
 
-def resume(raw, b, version, cid, expiry=EXPIRY):
-    """A raw connection resuming (or starting) a persistent session; returns (r, CONNACK)."""
-    r = raw(b, version)
-    ack = r.connect(cid, clean=False,
-                    props={"SessionExpiryInterval": expiry} if version == R.V5 else None)
-    assert ack.rc == 0, f"{cid} refused: {ack!r}"
-    return r, ack
-
-
 def session_present(raw, b, version, cid):
     """Connect as `cid` keeping the session; True if the broker had one (then leave)."""
     r, ack = resume(raw, b, version, cid)
@@ -62,33 +53,6 @@ def session_present(raw, b, version, cid):
 
 def publishes(r, timeout):
     return [p for p in r.read_all(timeout) if p.type == R.PUBLISH]
-
-
-def drain(r, sentinel, timeout=10.0):
-    """Payloads of the PUBLISHes a RawClient gets before the one whose payload is
-    `sentinel`, acting as a receiver: PUBACK, PUBREC, and PUBCOMP for each PUBREL (the
-    broker may send queued PUBLISHes before it answers a PUBREC)."""
-    sentinel = sentinel.encode() if isinstance(sentinel, str) else sentinel
-    got, done = [], False
-    deadline = time.monotonic() + timeout
-    while True:
-        left = deadline - time.monotonic()
-        if done:
-            left = min(left, 0.5)  # a PUBREL still to answer, or a late duplicate
-        try:
-            p = r.read(max(0.05, left))
-        except R.Timeout:
-            if done:
-                return got
-            raise AssertionError(f"no {sentinel!r} within {timeout}s; got {got!r}") from None
-        if p.type == R.PUBREL:
-            r.send(R.pubcomp(p.pid, version=r.version))
-        elif p.type == R.PUBLISH:
-            r.ack(p)
-            if p.payload == sentinel:
-                done = True
-            else:
-                got.append(p.payload)
 
 
 def retained_now(raw, b, topics):
