@@ -24,9 +24,10 @@ use crate::message::Message;
 use crate::metrics::Metrics;
 use crate::retained_tree::RetainedTree;
 use crate::session::{
-    Attachment, Control, Delivery, EnqueuePolicy, Identity, QueueLimits, Session, SessionRef,
-    SubscriptionData, NEVER_EXPIRES,
+    Attachment, Control, Delivery, Enqueue, EnqueuePolicy, Enqueued, Identity, QueueLimits,
+    Session, SessionRef, SubscriptionData, NEVER_EXPIRES,
 };
+use crate::store::{Durability, Journal, Op, Progress, Store};
 use crate::topic_tree::TopicTree;
 
 /// Bytes of QoS 0 messages a connected client may have waiting: Mosquitto buffers these without
@@ -67,6 +68,10 @@ pub struct Broker {
     /// Which listeners, by position in the configuration, are bound and accepting (an optional
     /// one that could not bind is not); set once by `Server::bind`.
     listening: Vec<AtomicBool>,
+    /// Where durable state is written; `None` runs the broker in memory only.
+    store: Option<Arc<dyn Store>>,
+    /// The next delivery sequence number for the store.
+    next_seq: AtomicU64,
 }
 
 /// Loads the security of every listener (one shared set unless `per_listener_settings`).
@@ -88,6 +93,18 @@ fn load_security(config: &Config) -> Result<Vec<Arc<Security>>, AuthFileError> {
 pub(crate) struct Attached {
     pub(crate) session: Arc<Session>,
     pub(crate) session_present: bool,
+    /// What the CONNACK must wait for.
+    pub(crate) durability: Durability,
+}
+
+/// What a publish did.
+pub(crate) struct Published {
+    /// Sessions it was queued for.
+    pub(crate) delivered: usize,
+    /// What acknowledging it must wait for.
+    pub(crate) durability: Durability,
+    /// A connected session whose queue it filled past half: its publisher should wait for room.
+    pub(crate) crowded: Option<Arc<Session>>,
 }
 
 /// Tells the connection attached to `session`, if any, that another connection took it over.
@@ -107,8 +124,17 @@ fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
 }
 
 impl Broker {
-    /// A broker with `config` and nothing stored yet.
+    /// A broker with `config` that keeps everything in memory.
     pub fn new(config: Config) -> Result<Arc<Broker>, AuthFileError> {
+        Broker::with_store(config, None)
+    }
+
+    /// A broker with `config` that writes its durable state to `store` (empty until
+    /// [`Broker::restore`] reads what the store held back in).
+    pub fn with_store(
+        config: Config,
+        store: Option<Arc<dyn Store>>,
+    ) -> Result<Arc<Broker>, AuthFileError> {
         let security = RwLock::new(load_security(&config)?);
         let listening = config
             .listeners
@@ -128,7 +154,43 @@ impl Broker {
             started: Instant::now(),
             shutdown: watch::channel(false).0,
             reloads: watch::channel(0).0,
+            store,
+            next_seq: AtomicU64::new(1),
         }))
+    }
+
+    /// The store, if the broker has one.
+    pub fn store(&self) -> Option<&Arc<dyn Store>> {
+        self.store.as_ref()
+    }
+
+    /// The store with the delivery counter, for the code that writes to it.
+    pub(crate) fn journal(&self) -> Option<Journal<'_>> {
+        self.store.as_deref().map(|store| Journal {
+            store,
+            seq: &self.next_seq,
+        })
+    }
+
+    /// Progress of the store's commits, for connections holding acknowledgements back.
+    pub(crate) fn store_progress(&self) -> Option<watch::Receiver<Progress>> {
+        self.store.as_ref().map(|s| s.progress())
+    }
+
+    /// Writes `op` for a change that nothing waits for (a failure is the store's to report).
+    pub(crate) fn write_behind(&self, op: impl FnOnce() -> Op) {
+        if let Some(store) = &self.store {
+            let _ = store.submit(op());
+        }
+    }
+
+    /// Writes `op` and returns what an acknowledgement of the change must wait for.
+    pub(crate) fn write(&self, op: impl FnOnce() -> Op) -> Durability {
+        let mut durability = Durability::default();
+        if let Some(store) = &self.store {
+            durability.write(&**store, op());
+        }
+        durability
     }
 
     /// The security in force on listener `index` (the position in the configuration).
@@ -273,6 +335,20 @@ impl Broker {
         write(&self.retained)
     }
 
+    pub(crate) fn subscription_tree_mut(&self) -> RwLockWriteGuard<'_, Subscriptions> {
+        write(&self.subscriptions)
+    }
+
+    /// Registers a session read back from the store.
+    pub(crate) fn register(&self, session: Arc<Session>) {
+        self.sessions().insert(session.client_id.clone(), session);
+    }
+
+    /// Makes the next delivery sequence number at least `seq`.
+    pub(crate) fn seq_at_least(&self, seq: u64) {
+        self.next_seq.fetch_max(seq, Ordering::Relaxed);
+    }
+
     /// Number of sessions, connected or not.
     pub fn session_count(&self) -> usize {
         self.sessions().len()
@@ -301,6 +377,7 @@ impl Broker {
         expiry_interval: u32,
         attachment: Attachment,
         identity: Identity,
+        will: Option<&roost_proto::Will>,
     ) -> Attached {
         let now = Instant::now();
         let mut sessions = self.sessions();
@@ -331,10 +408,19 @@ impl Broker {
         state.expiry_interval = expiry_interval;
         state.generation += 1;
         state.disconnected_at = None;
+        let was_stored = state.stored;
+        state.stored = self.store.is_some() && expiry_interval != 0;
+        state.will = will.filter(|_| state.stored).cloned().map(Box::new);
+        let durability = match (was_stored, state.stored) {
+            (_, true) => self.write(|| Op::PutSession(client_id.clone(), state.record())),
+            (true, false) => self.write(|| Op::DeleteSession(client_id.clone())),
+            (false, false) => Durability::default(),
+        };
         drop(state);
         Attached {
             session,
             session_present,
+            durability,
         }
     }
 
@@ -364,22 +450,36 @@ impl Broker {
         }
         let expiry = state.expiry_interval;
         let generation = state.generation;
+        if state.stored && expiry != 0 {
+            self.write_behind(|| Op::PutSession(session.client_id.clone(), state.record()));
+        }
         drop(state);
         match expiry {
             0 => self.remove_session(session),
             NEVER_EXPIRES => {}
-            secs => {
-                let broker = self.clone();
-                let session = session.clone();
-                tokio::spawn(async move {
-                    tokio::time::sleep(Duration::from_secs(u64::from(secs))).await;
-                    if session.lock().generation == generation && session.lock().attached.is_none()
-                    {
-                        broker.remove_session(&session);
-                    }
-                });
-            }
+            secs => self.expire_later(session, generation, Duration::from_secs(u64::from(secs))),
         }
+    }
+
+    /// Removes `session` after `after`, unless a client attached to it again by then.
+    pub(crate) fn expire_later(
+        self: &Arc<Self>,
+        session: &Arc<Session>,
+        generation: u64,
+        after: Duration,
+    ) {
+        let broker = self.clone();
+        let session = session.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(after).await;
+            let left = {
+                let state = session.lock();
+                state.generation == generation && state.attached.is_none()
+            };
+            if left {
+                broker.remove_session(&session);
+            }
+        });
     }
 
     /// Removes `session` from the registry (if it is still the one registered) and ends it.
@@ -402,6 +502,10 @@ impl Broker {
         state.inflight.clear();
         while state.queue.pop().is_some() {}
         state.inbound_qos2.clear();
+        state.will = None;
+        if std::mem::take(&mut state.stored) {
+            self.write_behind(|| Op::DeleteSession(session.client_id.clone()));
+        }
         drop(state);
         let key = SessionRef(session.clone());
         let mut tree = write(&self.subscriptions);
@@ -410,25 +514,40 @@ impl Broker {
         }
     }
 
-    /// Adds or replaces a subscription; true when it already existed.
+    /// Adds or replaces a subscription; true when it already existed. A stored session's record
+    /// is written, and `durability` learns what the SUBACK must wait for.
     pub(crate) fn subscribe(
         &self,
         session: &Arc<Session>,
         filter: &str,
         data: SubscriptionData,
+        durability: &mut Durability,
     ) -> bool {
-        session
-            .lock()
-            .subscriptions
-            .insert(filter.to_string(), data);
+        let mut state = session.lock();
+        state.subscriptions.insert(filter.to_string(), data);
+        if state.stored {
+            durability
+                .join(self.write(|| Op::PutSession(session.client_id.clone(), state.record())));
+        }
+        drop(state);
         write(&self.subscriptions)
             .subscribe(filter, SessionRef(session.clone()), data)
             .is_some()
     }
 
     /// Removes a subscription; true when it existed.
-    pub(crate) fn unsubscribe(&self, session: &Arc<Session>, filter: &str) -> bool {
-        session.lock().subscriptions.remove(filter);
+    pub(crate) fn unsubscribe(
+        &self,
+        session: &Arc<Session>,
+        filter: &str,
+        durability: &mut Durability,
+    ) -> bool {
+        let mut state = session.lock();
+        if state.subscriptions.remove(filter).is_some() && state.stored {
+            durability
+                .join(self.write(|| Op::PutSession(session.client_id.clone(), state.record())));
+        }
+        drop(state);
         write(&self.subscriptions)
             .unsubscribe(filter, &SessionRef(session.clone()))
             .is_some()
@@ -444,28 +563,57 @@ impl Broker {
         });
     }
 
-    /// Sets, replaces or (with an empty payload) clears the retained message of a topic.
-    fn store_retained(&self, msg: &Arc<Message>) {
+    /// Sets, replaces or (with an empty payload) clears the retained message of a topic, in
+    /// memory and in the store (under the tree's lock, so the store sees the same order).
+    fn store_retained(&self, msg: &Arc<Message>, durability: &mut Durability) {
+        // `$SYS` is the broker's own, made again every `sys_interval`: never written.
+        let keep = |op| match msg.topic.starts_with("$SYS/") {
+            true => Durability::default(),
+            false => self.write(|| op),
+        };
         let mut retained = write(&self.retained);
         if msg.payload.is_empty() {
-            retained.remove(&msg.topic);
+            if retained.remove(&msg.topic).is_some() {
+                durability.join(keep(Op::DeleteRetained(msg.topic.clone())));
+            }
         } else {
-            retained.insert(&msg.topic, (msg.clone(), SystemTime::now()));
+            let now = SystemTime::now();
+            retained.insert(&msg.topic, (msg.clone(), now));
+            durability.join(keep(Op::PutRetained(msg.clone(), now)));
         }
     }
 
     /// Drops retained messages whose expiry has passed.
     pub(crate) fn purge_expired_retained(&self) {
         let now = Instant::now();
-        write(&self.retained).retain(|_, (msg, _)| !msg.is_expired(now));
+        let mut expired = Vec::new();
+        write(&self.retained).retain(|_, (msg, _)| {
+            let keep = !msg.is_expired(now);
+            if !keep && self.store.is_some() {
+                expired.push(msg.topic.clone());
+            }
+            keep
+        });
+        for topic in expired {
+            self.write_behind(|| Op::DeleteRetained(topic));
+        }
     }
 
     /// Publishes `msg` to every matching session; returns how many sessions it was queued for.
+    /// What the store must still write is written behind: nothing waits for it.
     pub fn publish(&self, msg: &Arc<Message>) -> usize {
+        self.publish_durably(msg).delivered
+    }
+
+    /// Publishes `msg` and returns, besides the count, what an acknowledgement to its publisher
+    /// must wait for: the commit holding its retained copy and its deliveries to stored sessions.
+    pub(crate) fn publish_durably(&self, msg: &Arc<Message>) -> Published {
+        let mut durability = Durability::default();
+        let mut crowded = None;
         // One load of the configuration per publish, not one per subscriber.
         let config = self.config();
         if msg.retain && config.retain_available {
-            self.store_retained(msg);
+            self.store_retained(msg, &mut durability);
         }
         let mut matches = MATCHES.take();
         read(&self.subscriptions).for_each_match(&msg.topic, |s, d| {
@@ -477,7 +625,11 @@ impl Broker {
         if matches.len() > 1 {
             matches.sort_unstable_by_key(|(s, _)| Arc::as_ptr(&s.0) as usize);
         }
-        let policy = enqueue_policy(&config);
+        let target = Enqueue {
+            policy: enqueue_policy(&config),
+            metrics: &self.metrics,
+            journal: self.journal(),
+        };
         let upgrade = config.upgrade_outgoing_qos;
         let security = read(&self.security);
         let acl = security.iter().any(|s| s.has_acl()).then_some(&*security);
@@ -494,11 +646,16 @@ impl Broker {
                     })
                 })
             };
-            if session
+            match session
                 .0
-                .enqueue_if(delivery, policy, &self.metrics, allowed)
+                .enqueue_if(delivery, target, &mut durability, allowed)
             {
-                delivered += 1;
+                Enqueued::Denied => {}
+                Enqueued::Queued => delivered += 1,
+                Enqueued::Crowded => {
+                    delivered += 1;
+                    crowded.get_or_insert_with(|| session.0.clone());
+                }
             }
             rest = &rest[same..];
         }
@@ -506,7 +663,20 @@ impl Broker {
         if matches.capacity() <= MATCHES_KEPT {
             MATCHES.set(matches);
         }
-        delivered
+        Published {
+            delivered,
+            durability,
+            crowded,
+        }
+    }
+
+    /// Where deliveries made outside a publish (retained messages on SUBSCRIBE) go.
+    pub(crate) fn enqueue_target(&self) -> Enqueue<'_> {
+        Enqueue {
+            policy: self.enqueue_policy(),
+            metrics: &self.metrics,
+            journal: self.journal(),
+        }
     }
 }
 
@@ -531,6 +701,7 @@ fn merge(msg: &Arc<Message>, subs: &[(SessionRef, SubscriptionData)], upgrade: b
         qos,
         retain,
         sub_ids,
+        seq: 0,
     }
 }
 

@@ -55,9 +55,19 @@ struct Bound {
 }
 
 impl Server {
-    /// Binds every listener of `config`.
+    /// Binds every listener of `config`, for a broker that keeps everything in memory.
     pub async fn bind(config: Config) -> Result<Server, StartError> {
-        let broker = Broker::new(config)?;
+        Server::bind_with_store(config, None).await
+    }
+
+    /// Binds every listener of `config`, for a broker that writes its durable state to `store`.
+    /// Nothing is accepted before [`Server::run`], so a [`Broker::restore`] in between comes
+    /// first.
+    pub async fn bind_with_store(
+        config: Config,
+        store: Option<Arc<dyn crate::store::Store>>,
+    ) -> Result<Server, StartError> {
+        let broker = Broker::with_store(config, store)?;
         let mut listeners = Vec::new();
         for (index, listener) in broker.config().listeners.iter().enumerate() {
             let transport = Transport::for_listener(listener).map_err(StartError::Tls)?;

@@ -91,6 +91,10 @@ pub(crate) async fn run(broker: Arc<Broker>) {
             "$SYS/broker/retained messages/count",
             broker.retained_count().to_string(),
         );
+        if let Some(store) = broker.store() {
+            // Roost's own: the message store's size on disk.
+            publish("$SYS/broker/store/bytes", store.size().to_string());
+        }
         let dropped = Metrics::get(&m.dropped_queue_full)
             + Metrics::get(&m.dropped_expired)
             + Metrics::get(&m.dropped_too_large)

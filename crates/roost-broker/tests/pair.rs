@@ -2,120 +2,15 @@
 //! rules that depend on time (keep-alive, will delay, session expiry) and on acknowledgements (the
 //! in-flight window), checked deterministically — no sockets, no real sleeps.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
+mod common;
+
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
-use roost_broker::config::Listener;
+use bytes::Bytes;
+use common::{expiry, publish, Peer};
 use roost_broker::{Broker, Config};
-use roost_proto::{
-    decode, encode, Connect, Packet, Properties, ProtocolVersion, PubResponse, Publish, QoS,
-    ReasonCode, Subscribe, SubscribeFilter, SubscriptionOptions, Will,
-};
-use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
+use roost_proto::{Packet, Properties, ProtocolVersion, PubResponse, QoS, ReasonCode, Will};
 use tokio::time::timeout;
-
-struct Peer {
-    io: DuplexStream,
-    buf: BytesMut,
-    version: ProtocolVersion,
-}
-
-impl Peer {
-    fn open(broker: &Arc<Broker>, version: ProtocolVersion) -> Peer {
-        let (client, server) = tokio::io::duplex(1 << 16);
-        let broker = broker.clone();
-        let peer: SocketAddr = "127.0.0.1:40000".parse().unwrap();
-        let listener = Arc::new(Listener::new("127.0.0.1:1883".parse().unwrap()));
-        tokio::spawn(async move { broker.serve(listener, server, peer).await });
-        Peer {
-            io: client,
-            buf: BytesMut::new(),
-            version,
-        }
-    }
-
-    async fn send(&mut self, packet: Packet) {
-        let mut out = BytesMut::new();
-        encode(&packet, self.version, &mut out);
-        self.io.write_all(&out).await.unwrap();
-    }
-
-    /// The next packet, or `None` once the broker closed the pipe.
-    async fn recv(&mut self) -> Option<Packet> {
-        loop {
-            if let Some(p) = decode(&mut self.buf, self.version, u32::MAX).unwrap() {
-                return Some(p);
-            }
-            if self.io.read_buf(&mut self.buf).await.unwrap() == 0 {
-                return None;
-            }
-        }
-    }
-
-    async fn connect(
-        &mut self,
-        id: &str,
-        clean: bool,
-        keep_alive: u16,
-        properties: Properties,
-        will: Option<Will>,
-    ) -> bool {
-        let connect = Connect {
-            protocol: self.version,
-            clean_start: clean,
-            keep_alive,
-            client_id: id.to_string(),
-            will,
-            username: None,
-            password: None,
-            properties,
-        };
-        self.send(Packet::Connect(Box::new(connect))).await;
-        match self.recv().await {
-            Some(Packet::ConnAck(ack)) if ack.reason == ReasonCode::SUCCESS => ack.session_present,
-            other => panic!("expected a successful CONNACK, got {other:?}"),
-        }
-    }
-
-    async fn subscribe(&mut self, filter: &str, qos: QoS) {
-        let options = SubscriptionOptions {
-            qos,
-            ..SubscriptionOptions::default()
-        };
-        let filters = vec![SubscribeFilter {
-            filter: filter.to_string(),
-            options,
-        }];
-        self.send(Packet::Subscribe(Subscribe {
-            packet_id: 1,
-            filters,
-            properties: Properties::default(),
-        }))
-        .await;
-        assert!(matches!(self.recv().await, Some(Packet::SubAck(_))));
-    }
-}
-
-fn expiry(secs: u32) -> Properties {
-    Properties {
-        session_expiry_interval: Some(secs),
-        ..Properties::default()
-    }
-}
-
-fn publish(topic: &str, payload: &'static str, qos: QoS, packet_id: Option<u16>) -> Packet {
-    Packet::Publish(Publish {
-        dup: false,
-        qos,
-        retain: false,
-        topic: topic.to_string(),
-        packet_id,
-        payload: Bytes::from_static(payload.as_bytes()),
-        properties: Properties::default(),
-    })
-}
 
 #[tokio::test(start_paused = true)]
 async fn keep_alive_is_enforced_at_one_and_a_half_times() {
@@ -253,4 +148,56 @@ async fn inflight_window_holds_the_rest_until_acknowledged() {
         }
     }
     assert_eq!(ids.len(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_slow_subscriber_holds_publishers_back_instead_of_dropping() {
+    // Regression: fan-in QoS 1 lost acknowledged messages once the one subscriber's queue hit
+    // max_queued_messages, because publishers on other connections outran it.
+    let config = Config {
+        max_queued_messages: 8,
+        max_inflight_messages: 2,
+        ..Config::default()
+    };
+    let broker = Broker::new(config).unwrap();
+    let mut sub = Peer::open(&broker, ProtocolVersion::V3_1_1);
+    sub.connect("slow", true, 0, Properties::default(), None)
+        .await;
+    sub.subscribe("t/#", QoS::AtLeastOnce).await;
+    let mut publishers = Vec::new();
+    for n in 0..4u16 {
+        let mut p = Peer::open(&broker, ProtocolVersion::V3_1_1);
+        p.connect(&format!("p{n}"), true, 0, Properties::default(), None)
+            .await;
+        publishers.push(p);
+    }
+    // Every publisher sends 25 messages at once, without waiting for PUBACKs.
+    for (n, p) in publishers.iter_mut().enumerate() {
+        for id in 1..=25u16 {
+            p.send(publish(&format!("t/{n}"), "m", QoS::AtLeastOnce, Some(id)))
+                .await;
+        }
+    }
+    let mut received = 0;
+    while received < 100 {
+        match timeout(Duration::from_secs(5), sub.recv()).await {
+            Ok(Some(Packet::Publish(p))) => {
+                received += 1;
+                // A slow reader: 5 ms per message.
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                let ack = PubResponse {
+                    packet_id: p.packet_id.unwrap(),
+                    reason: ReasonCode::SUCCESS,
+                    properties: Properties::default(),
+                };
+                sub.send(Packet::PubAck(ack)).await;
+            }
+            other => panic!("after {received} messages: {other:?}"),
+        }
+    }
+    let dropped = broker
+        .metrics
+        .dropped_queue_full
+        .load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(dropped, 0);
 }

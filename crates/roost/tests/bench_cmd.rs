@@ -21,8 +21,11 @@ impl Broker {
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
             .expect("free port");
+        let data = std::env::temp_dir().join(format!("roost-bench-test-data-{port}"));
+        let _ = std::fs::remove_dir_all(&data);
         let child = Command::new(env!("CARGO_BIN_EXE_roost"))
             .args(["broker", "-p", &port.to_string()])
+            .env("XDG_DATA_HOME", data)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

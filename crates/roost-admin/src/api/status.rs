@@ -67,6 +67,7 @@ pub(crate) async fn stats(
         "subscriptions.count": broker.subscription_count(),
         "topics.count": broker.subscribed_filters().len(),
         "retained.count": broker.retained_count(),
+        "store.bytes": broker.store().map(|s| s.size()),
     });
     per_node(object(fields), q.aggregate)
 }

@@ -12,12 +12,14 @@ use tracing::info;
 use super::{Client, Connection, Ending};
 use crate::auth::Verdict;
 use crate::session::{Attachment, ConnectionInfo, ControlSlot, Identity, NEVER_EXPIRES};
+use crate::store::Durability;
 use crate::transport::PeerIdentity;
 
 impl<S: AsyncRead + AsyncWrite> Connection<S> {
     /// Waits for CONNECT (bounded by the connect timeout) and answers it. `None` when the
     /// connection must close; whatever must be said to the client is already in the write buffer.
-    pub(super) async fn accept(&mut self) -> Option<Client> {
+    /// With the client comes what its CONNACK must wait for in the store.
+    pub(super) async fn accept(&mut self) -> Option<(Client, Durability)> {
         let timeout = self.config.connect_timeout;
         let first = match tokio::time::timeout(timeout, self.read_packet()).await {
             Err(_) => {
@@ -74,7 +76,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         None
     }
 
-    fn on_connect(&mut self, mut connect: Connect) -> Option<Client> {
+    fn on_connect(&mut self, mut connect: Connect) -> Option<(Client, Durability)> {
         self.certificate_username(&mut connect)?;
         self.admit(&connect)?;
         let v5 = connect.protocol.is_v5();
@@ -111,6 +113,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             session_expiry,
             attachment,
             identity,
+            connect.will.as_ref(),
         );
         attached.session.lock().connection = Some(info.clone());
         self.broker.metrics.client_connected();
@@ -141,7 +144,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         if attached.session_present {
             self.resend_inflight(&mut client);
         }
-        Some(client)
+        Some((client, attached.durability))
     }
 
     /// Authentication and the will's permissions; `None` (CONNACK already written) to refuse.

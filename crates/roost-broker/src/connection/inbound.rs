@@ -11,10 +11,14 @@ use tracing::debug;
 
 /// Payloads up to this size are copied out of the read buffer (see `message`).
 const COPY_BELOW: usize = 4096;
+/// The longest a publisher is held back by one crowded subscriber: a client that stops reading
+/// slows its publishers down for this long, then its queue limits apply (and count their drops).
+const THROTTLE_MAX: std::time::Duration = std::time::Duration::from_millis(200);
 
 use super::{protocol_error, Client, Connection, Ending};
 use crate::message::Message;
 use crate::metrics::Metrics;
+use crate::store::{Durability, Op, Stage};
 
 impl<S: AsyncRead + AsyncWrite> Connection<S> {
     pub(super) fn on_publish(
@@ -60,6 +64,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             }
             return Ok(());
         }
+        let mut durability = Durability::default();
         if publish.qos == QoS::ExactlyOnce {
             let mut state = client.session.lock();
             if state.inbound_qos2.contains(&packet_id) {
@@ -75,6 +80,13 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
                 ));
             }
             state.inbound_qos2.insert(packet_id);
+            if state.stored {
+                // Written before the message's deliveries: after a restart, a resent PUBLISH is
+                // known for a duplicate.
+                durability = self
+                    .broker
+                    .write(|| Op::AddInbound(client.id.clone(), packet_id));
+            }
         }
         let qos = publish.qos;
         let limit = self.config.message_size_limit;
@@ -83,10 +95,30 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             ReasonCode::PACKET_TOO_LARGE
         } else {
             let message = self.message(client, topic, publish);
-            match self.broker.publish(&Arc::new(message)) {
+            let published = self.broker.publish_durably(&Arc::new(message));
+            durability.join(published.durability);
+            if qos != QoS::AtMostOnce && published.crowded.is_some() {
+                self.throttle = published
+                    .crowded
+                    .map(|s| Box::new((s, tokio::time::Instant::now() + THROTTLE_MAX)));
+            }
+            match published.delivered {
                 0 => ReasonCode::NO_MATCHING_SUBSCRIBERS,
                 _ => ReasonCode::SUCCESS,
             }
+        };
+        if qos == QoS::AtMostOnce {
+            return Ok(());
+        }
+        // The acknowledgement waits for the store; one the store refused is never sent as a
+        // success (MQTT 5 hears 0x97, MQTT 3 has no code for it and is disconnected).
+        let reason = if !durability.failed {
+            self.hold_for(durability)?;
+            reason
+        } else if self.version.is_v5() {
+            ReasonCode::QUOTA_EXCEEDED
+        } else {
+            return Err(self.store_failed());
         };
         let mut properties = Properties::default();
         if reason == ReasonCode::PACKET_TOO_LARGE && client.problem_info {
@@ -99,7 +131,11 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             QoS::AtLeastOnce => self.ack_with(Packet::PubAck, packet_id, reason, properties),
             QoS::ExactlyOnce => {
                 if reason.is_error() {
-                    client.session.lock().inbound_qos2.remove(&packet_id);
+                    let mut state = client.session.lock();
+                    if state.inbound_qos2.remove(&packet_id) && state.stored {
+                        self.broker
+                            .write_behind(|| Op::RemoveInbound(client.id.clone(), packet_id));
+                    }
                 }
                 self.ack_with(Packet::PubRec, packet_id, reason, properties);
             }
@@ -190,13 +226,29 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         client: &mut Client,
         rec: &PubResponse,
     ) -> Result<(), Ending> {
-        let known = client
-            .session
-            .lock()
-            .inflight
-            .pubrec(rec.packet_id, rec.reason.is_error());
-        if !rec.reason.is_error() {
-            let reason = if known {
+        let failed = rec.reason.is_error();
+        let seq = client.session.lock().inflight.pubrec(rec.packet_id, failed);
+        let client_id = &client.id;
+        match seq {
+            Some(0) | None => {}
+            Some(seq) if failed => self.broker.write_behind(|| Op::DeleteDelivery {
+                client: client_id.clone(),
+                seq,
+            }),
+            Some(seq) => {
+                // PUBREL only once the store knows the message was received: after a restart
+                // it resends PUBREL, never the PUBLISH the client already has.
+                let durability = self.broker.write(|| Op::PutInflight {
+                    client: client_id.clone(),
+                    seq,
+                    packet_id: rec.packet_id,
+                    stage: Stage::Released,
+                });
+                self.hold_for(durability)?;
+            }
+        }
+        if !failed {
+            let reason = if seq.is_some() {
                 ReasonCode::SUCCESS
             } else {
                 ReasonCode::PACKET_IDENTIFIER_NOT_FOUND
@@ -211,7 +263,17 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         client: &mut Client,
         rel: &PubResponse,
     ) -> Result<(), Ending> {
-        let known = client.session.lock().inbound_qos2.remove(&rel.packet_id);
+        let mut state = client.session.lock();
+        let known = state.inbound_qos2.remove(&rel.packet_id);
+        // PUBCOMP only once the store forgot the identifier: the client may reuse it next.
+        let durability = match known && state.stored {
+            true => self
+                .broker
+                .write(|| Op::RemoveInbound(client.id.clone(), rel.packet_id)),
+            false => Durability::default(),
+        };
+        drop(state);
+        self.hold_for(durability)?;
         let reason = if known {
             ReasonCode::SUCCESS
         } else {

@@ -10,7 +10,7 @@ mod connect;
 mod inbound;
 mod outbound;
 mod subscribe;
-mod will;
+pub(crate) mod will;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -27,7 +27,9 @@ use crate::broker::Broker;
 use crate::config::{Config, Listener};
 use crate::metrics::Metrics;
 use crate::session::{Control, Session};
+use crate::store::{Durability, Op, Progress};
 use crate::transport::PeerIdentity;
+use tokio::sync::watch;
 
 /// Stop moving queued messages into the write buffer past this many bytes.
 const WRITE_HIGH_WATER: usize = 64 * 1024;
@@ -39,6 +41,10 @@ const READ_MIN: usize = 512;
 const READ_MAX: usize = 64 * 1024;
 /// A drained write buffer larger than this is given back rather than kept for the next batch.
 const WRITE_KEEP: usize = 16 * 1024;
+/// Stop reading while this much output waits (held back for the store, or unread by the client).
+const READ_PAUSE: usize = 2 * WRITE_HIGH_WATER;
+/// How often a publisher held back by a crowded subscriber looks again.
+const THROTTLE_POLL: Duration = Duration::from_millis(1);
 
 /// How a connection ended, for the log line and the will.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,10 +107,23 @@ pub(crate) struct Connection<S> {
     version: ProtocolVersion,
     /// What the transport learned of the client (a user name from its certificate).
     identity: PeerIdentity,
+    /// The store's progress, when there is a store: output that acknowledges a change waits
+    /// until the commit holding the change has finished.
+    progress: Option<watch::Receiver<Progress>>,
+    /// The commit everything in `pending` waits for (0: nothing waits).
+    hold: u64,
+    /// The store's failure count when the current wait began: if it grew, the output held back
+    /// may acknowledge something that was not written, and is dropped.
+    failures_seen: u64,
+    /// A subscriber session this publisher filled, and until when reading waits for it to drain
+    /// (boxed: rarely set, and every connection carries the field).
+    throttle: Option<Box<(Arc<Session>, Instant)>>,
 }
 
 enum Event {
     Read(std::io::Result<usize>),
+    Stored,
+    Throttled,
     Wrote(std::io::Result<usize>),
     Control(Control),
     Woken,
@@ -148,8 +167,17 @@ where
         unflushed: false,
         version: ProtocolVersion::V3_1_1,
         identity,
+        progress: None,
+        hold: 0,
+        failures_seen: 0,
+        throttle: None,
     };
     async move {
+        conn.progress = conn.broker.store_progress();
+        if let Some(progress) = &mut conn.progress {
+            // Before CONNECT writes the session: a failure counted from here on concerns it.
+            conn.failures_seen = progress.borrow_and_update().failures;
+        }
         if conn.config.connection_messages {
             info!(
                 "New connection from {} on port {}.",
@@ -160,12 +188,12 @@ where
         // The CONNECT phase and the ending are boxed so that their state is not part of the
         // future every connection keeps for its whole life (measured: 8 KiB per idle connection
         // before).
-        let Some(client) = Box::pin(conn.accept()).await else {
+        let Some((client, durability)) = Box::pin(conn.accept()).await else {
             let _ = conn.flush().await;
             conn.linger().await;
             return;
         };
-        conn.run(client).await;
+        conn.run(client, durability).await;
     }
 }
 
@@ -218,23 +246,36 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         Ok(decoded)
     }
 
-    async fn run(&mut self, mut client: Client) {
+    async fn run(&mut self, mut client: Client, connected: Durability) {
         let mut shutdown = self.broker.shutdown_signal();
         let mut reloads = self.broker.reloaded();
         let mut last_read = Instant::now();
         // Packets that came in the same read as CONNECT are already buffered: handle them now,
         // not when the next read happens to arrive.
-        if let Err(ending) = self.handle_input(&mut client) {
+        if let Err(ending) = self
+            .hold_for(connected)
+            .and_then(|()| self.handle_input(&mut client))
+        {
             Box::pin(self.finish(client, ending)).await;
             return;
         }
         let ending = loop {
-            self.fill_from_session(&mut client);
-            if self.writing.is_empty() && !self.pending.is_empty() {
+            if let Err(ending) = self
+                .check_store()
+                .and_then(|()| self.fill_from_session(&mut client))
+            {
+                break ending;
+            }
+            if self.writing.is_empty() && !self.pending.is_empty() && self.hold == 0 {
                 std::mem::swap(&mut self.writing, &mut self.pending);
             }
             let deadline = client.keep_alive.map(|k| last_read + k.mul_f32(1.5));
             self.prepare_read();
+            // Output held back for the store counts against reading: a client that keeps
+            // publishing while the disk is slow is slowed down, not buffered without bound.
+            let may_read = self.pending.len() < READ_PAUSE && self.throttle.is_none();
+            let held = self.hold != 0;
+            let throttled = self.throttle.is_some();
             let event = tokio::select! {
                 biased;
                 c = client.control.heard() => Event::Control(c),
@@ -242,7 +283,9 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
                 _ = reloads.changed() => Event::Reloaded,
                 w = write_and_flush(&mut self.writer, &mut self.writing, &mut self.unflushed),
                     if !self.writing.is_empty() || self.unflushed => Event::Wrote(w),
-                r = self.reader.read_buf(&mut self.inbuf) => Event::Read(r),
+                _ = stored(&mut self.progress), if held => Event::Stored,
+                r = self.reader.read_buf(&mut self.inbuf), if may_read => Event::Read(r),
+                _ = tokio::time::sleep(THROTTLE_POLL), if throttled => Event::Throttled,
                 _ = client.session.woken() => Event::Woken,
                 _ = sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => Event::KeepAliveExpired,
             };
@@ -263,7 +306,11 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
                     Ok(())
                 }
                 Event::Wrote(Err(_)) => Err(Ending::Closed),
-                Event::Woken => Ok(()),
+                Event::Woken | Event::Stored => Ok(()),
+                Event::Throttled => match self.release_throttle() {
+                    true => self.handle_input(&mut client),
+                    false => Ok(()),
+                },
                 Event::Control(Control::TakenOver) => Err(Ending::Closing {
                     reason: ReasonCode::SESSION_TAKEN_OVER,
                     why: "session taken over".into(),
@@ -287,6 +334,60 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             }
         };
         Box::pin(self.finish(client, ending)).await;
+    }
+
+    /// Releases the output held back for the store once its commit has finished, or ends the
+    /// connection (MQTT 5: DISCONNECT 0x97) if a commit failed meanwhile: what is held back may
+    /// acknowledge a change that was not written, so it is dropped, never sent.
+    fn check_store(&mut self) -> Result<(), Ending> {
+        let Some(progress) = &mut self.progress else {
+            return Ok(());
+        };
+        let now = *progress.borrow_and_update();
+        if self.hold != 0 && now.finished >= self.hold {
+            if now.failures != self.failures_seen {
+                return Err(self.store_failed());
+            }
+            self.hold = 0;
+        }
+        if self.hold == 0 {
+            // A new wait starts from here: a failure counted later concerns it.
+            self.failures_seen = now.failures;
+        }
+        Ok(())
+    }
+
+    /// Input resumes once the crowded subscriber has room again, or its time is up; true then.
+    fn release_throttle(&mut self) -> bool {
+        if let Some(throttle) = &self.throttle {
+            let (session, until) = &**throttle;
+            let limits = self.broker.enqueue_policy().limits;
+            if Instant::now() >= *until || session.has_room(limits) {
+                self.throttle = None;
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Holds everything written to the client from now on until `durability`'s commit; a change
+    /// the store refused ends the connection.
+    pub(crate) fn hold_for(&mut self, durability: Durability) -> Result<(), Ending> {
+        if durability.failed {
+            return Err(self.store_failed());
+        }
+        self.hold = self.hold.max(durability.commit);
+        Ok(())
+    }
+
+    /// Drops the output held back and says why the connection ends.
+    fn store_failed(&mut self) -> Ending {
+        self.pending.clear();
+        self.hold = 0;
+        Ending::Closing {
+            reason: ReasonCode::QUOTA_EXCEEDED,
+            why: "the message store cannot write (see the broker's log)".into(),
+        }
     }
 
     /// How a failed read ends the connection: input the transport refused (a WebSocket text frame,
@@ -336,9 +437,13 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         }
     }
 
-    /// Decodes and handles every whole packet in the read buffer.
+    /// Decodes and handles every whole packet in the read buffer, unless a publish filled a
+    /// subscriber's queue: the rest waits in the buffer until that subscriber has room.
     fn handle_input(&mut self, client: &mut Client) -> Result<(), Ending> {
-        while let Some(packet) = self.decode_one()? {
+        while self.throttle.is_none() {
+            let Some(packet) = self.decode_one()? else {
+                break;
+            };
             self.handle_packet(client, packet)?;
         }
         Ok(())
@@ -348,13 +453,25 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         match packet {
             Packet::Publish(publish) => self.on_publish(client, publish),
             Packet::PubAck(ack) => {
-                client.session.lock().inflight.puback(ack.packet_id);
+                let mut state = client.session.lock();
+                if let Some(seq) = state.inflight.puback(ack.packet_id).filter(|s| *s != 0) {
+                    self.broker.write_behind(|| Op::DeleteDelivery {
+                        client: client.id.clone(),
+                        seq,
+                    });
+                }
                 Ok(())
             }
             Packet::PubRec(rec) => self.on_pubrec(client, &rec),
             Packet::PubRel(rel) => self.on_pubrel(client, &rel),
             Packet::PubComp(comp) => {
-                client.session.lock().inflight.pubcomp(comp.packet_id);
+                let mut state = client.session.lock();
+                if let Some(seq) = state.inflight.pubcomp(comp.packet_id).filter(|s| *s != 0) {
+                    self.broker.write_behind(|| Op::DeleteDelivery {
+                        client: client.id.clone(),
+                        seq,
+                    });
+                }
                 Ok(())
             }
             Packet::Subscribe(subscribe) => self.on_subscribe(client, &subscribe),
@@ -415,6 +532,26 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
                 self.send(&Packet::Disconnect(disconnect));
             }
         }
+        if self.hold != 0 {
+            // Acknowledgements still held back go out only once the store has them (bounded:
+            // a failed or stuck store drops them).
+            let progress = self.progress.clone();
+            let hold = self.hold;
+            let failures = self.failures_seen;
+            let written = tokio::time::timeout(LINGER, async move {
+                let mut progress = progress?;
+                let seen = progress
+                    .wait_for(|p| p.finished >= hold)
+                    .await
+                    .ok()
+                    .map(|p| p.failures);
+                seen.filter(|f| *f == failures)
+            })
+            .await;
+            if !matches!(written, Ok(Some(_))) {
+                self.store_failed();
+            }
+        }
         let _ = tokio::time::timeout(Duration::from_secs(5), self.flush()).await;
         self.log_ending(&client, &ending);
         let publish_will = match &ending {
@@ -422,8 +559,18 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             Ending::Closing { reason, .. } => *reason != ReasonCode::SERVER_SHUTTING_DOWN,
             Ending::Closed | Ending::TimedOut => true,
         };
+        // The session keeps the will only while a delayed one waits (set by `schedule`), and
+        // only this connection's: one that was taken over leaves the new one's alone.
+        let still_attached = {
+            let mut state = client.session.lock();
+            let attached = state.is_attached_to(self.conn_id);
+            if attached {
+                state.will = None;
+            }
+            attached
+        };
         if let Some(will) = client.will.take().filter(|_| publish_will) {
-            will::schedule(&self.broker, &client, *will);
+            will::schedule(&self.broker, &client, *will, still_attached);
         }
         self.broker.detach(&client.session, self.conn_id);
         self.broker.metrics.client_disconnected();
@@ -479,6 +626,18 @@ impl<S> Connection<S> {
             Some(mount) => format!("{mount}{topic}"),
             None => topic.to_string(),
         }
+    }
+}
+
+/// Resolves when the store's progress changes (never, without a store).
+async fn stored(progress: &mut Option<watch::Receiver<Progress>>) {
+    match progress {
+        Some(progress) => {
+            if progress.changed().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+        None => std::future::pending().await,
     }
 }
 

@@ -8,15 +8,16 @@ use roost_proto::{
 };
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use super::{Client, Connection, WRITE_HIGH_WATER};
+use super::{Client, Connection, Ending, WRITE_HIGH_WATER};
 use crate::metrics::Metrics;
 use crate::session::{Awaiting, Delivery};
+use crate::store::{Durability, Op, Stage};
 
 impl<S: AsyncRead + AsyncWrite> Connection<S> {
     /// Encodes queued deliveries while the window and the write buffer allow.
-    pub(super) fn fill_from_session(&mut self, client: &mut Client) {
+    pub(super) fn fill_from_session(&mut self, client: &mut Client) -> Result<(), Ending> {
         if self.pending.len() >= WRITE_HIGH_WATER {
-            return;
+            return Ok(());
         }
         let max_bytes = self.config.max_inflight_bytes;
         let window = self
@@ -28,9 +29,10 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         let session = client.session.clone();
         let mut state = session.lock();
         if !state.is_attached_to(self.conn_id) {
-            return;
+            return Ok(());
         }
         let mut sent = [0u64; 3];
+        let mut held = Durability::default();
         let mut sent_bytes = [0u64; 3];
         while self.pending.len() < WRITE_HIGH_WATER {
             let Some(front) = state.queue.front() else {
@@ -46,13 +48,22 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             let Some(delivery) = state.queue.pop() else {
                 break;
             };
-            if delivery.msg.is_expired(now) {
-                Metrics::add(&self.broker.metrics.dropped_expired, 1);
-                continue;
-            }
-            if self.publish_size(&delivery, now) > client.client_max_packet as usize {
+            let discard = if delivery.msg.is_expired(now) {
+                Some(&self.broker.metrics.dropped_expired)
+            } else if self.publish_size(&delivery, now) > client.client_max_packet as usize {
                 // MQTT-3.1.2-25: a message too large for the client is discarded.
-                Metrics::add(&self.broker.metrics.dropped_too_large, 1);
+                Some(&self.broker.metrics.dropped_too_large)
+            } else {
+                None
+            };
+            if let Some(counter) = discard {
+                Metrics::add(counter, 1);
+                if delivery.seq != 0 {
+                    self.broker.write_behind(|| Op::DeleteDelivery {
+                        client: client.id.clone(),
+                        seq: delivery.seq,
+                    });
+                }
                 continue;
             }
             let packet_id = match delivery.qos {
@@ -62,11 +73,31 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
                     Err(_) => break,
                 },
             };
+            if let (Some(packet_id), true) = (packet_id, delivery.seq != 0) {
+                let op = || Op::PutInflight {
+                    client: client.id.clone(),
+                    seq: delivery.seq,
+                    packet_id,
+                    stage: Stage::Published,
+                };
+                if delivery.qos == QoS::ExactlyOnce {
+                    // Exactly once: after a restart this message must be resent under the same
+                    // identifier (the client may hold it), so it leaves only once that is stored.
+                    held.join(self.broker.write(op));
+                } else {
+                    // At least once: a PUBLISH resent without DUP after a crash is allowed.
+                    self.broker.write_behind(op);
+                }
+            }
             self.encode_delivery(client, &delivery, packet_id, false, now);
             sent[delivery.qos as usize] += 1;
             sent_bytes[delivery.qos as usize] += delivery.msg.payload.len() as u64;
         }
         drop(state);
+        if held.failed {
+            return Err(self.store_failed());
+        }
+        self.hold = self.hold.max(held.commit);
         let total = sent.iter().sum();
         if total > 0 {
             let metrics = &self.broker.metrics;
@@ -80,6 +111,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
                 Metrics::add(counter, n);
             }
         }
+        Ok(())
     }
 
     fn publish_size(&self, delivery: &Delivery, now: Instant) -> usize {

@@ -14,6 +14,7 @@ use crate::message::Message;
 
 use super::{protocol_error, Client, Connection, Ending};
 use crate::session::{Delivery, SubscriptionData};
+use crate::store::Durability;
 
 /// True for `$share/{group}/{filter}`.
 fn is_shared(filter: &str) -> bool {
@@ -54,13 +55,16 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             .first()
             .copied();
         let mut reasons = Vec::with_capacity(subscribe.filters.len());
+        let mut durability = Durability::default();
         for entry in &subscribe.filters {
             if is_shared(&entry.filter) && entry.options.no_local {
                 // MQTT-3.8.3-4: No Local on a shared subscription is a protocol error.
                 return Err(protocol_error("No Local on a shared subscription"));
             }
-            reasons.push(self.subscribe_one(client, entry, sub_id));
+            reasons.push(self.subscribe_one(client, entry, sub_id, &mut durability));
         }
+        // The SUBACK goes out once the subscriptions are on disk.
+        self.hold_for(durability)?;
         let ack = SubAck {
             packet_id: subscribe.packet_id,
             reasons,
@@ -75,6 +79,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         client: &Client,
         entry: &SubscribeFilter,
         sub_id: Option<u32>,
+        durability: &mut Durability,
     ) -> ReasonCode {
         let filter = self.mounted_filter(&entry.filter);
         let security = self.security();
@@ -95,7 +100,9 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             sub_id,
             retain_handling: entry.options.retain_handling as u8,
         };
-        let existed = self.broker.subscribe(&client.session, &filter, data);
+        let existed = self
+            .broker
+            .subscribe(&client.session, &filter, data, durability);
         let send_retained = match entry.options.retain_handling {
             _ if is_shared(&filter) => false,
             RetainHandling::SendAtSubscribe => true,
@@ -103,15 +110,22 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             RetainHandling::DoNotSend => false,
         };
         if send_retained {
-            self.queue_retained(client, match_filter(&filter), granted, sub_id);
+            self.queue_retained(client, match_filter(&filter), granted, sub_id, durability);
         }
         ReasonCode(granted as u8)
     }
 
     /// Queues the retained messages matching `filter` for this client, with the retain flag set
     /// (MQTT-3.3.1-8).
-    fn queue_retained(&self, client: &Client, filter: &str, granted: QoS, sub_id: Option<u32>) {
-        let policy = self.broker.enqueue_policy();
+    fn queue_retained(
+        &self,
+        client: &Client,
+        filter: &str,
+        granted: QoS,
+        sub_id: Option<u32>,
+        durability: &mut Durability,
+    ) {
+        let target = self.broker.enqueue_target();
         let mut found = Vec::new();
         self.broker
             .for_each_retained(filter, |msg| found.push(msg.clone()));
@@ -131,7 +145,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             delivery.sub_ids.extend(sub_id);
             client
                 .session
-                .enqueue(delivery, policy, &self.broker.metrics);
+                .enqueue_if(delivery, target, durability, |_| true);
         }
     }
 
@@ -152,20 +166,23 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         client: &mut Client,
         unsubscribe: &Unsubscribe,
     ) -> Result<(), Ending> {
+        let mut durability = Durability::default();
         let reasons = unsubscribe
             .filters
             .iter()
             .inspect(|filter| info!(target: LogType::UNSUBSCRIBE_TARGET, "{} {filter}", client.id))
             .map(|filter| {
+                let filter = self.mounted_filter(filter);
                 match self
                     .broker
-                    .unsubscribe(&client.session, &self.mounted_filter(filter))
+                    .unsubscribe(&client.session, &filter, &mut durability)
                 {
                     true => ReasonCode::SUCCESS,
                     false => ReasonCode::NO_SUBSCRIPTION_EXISTED,
                 }
             })
             .collect();
+        self.hold_for(durability)?;
         let reasons = if self.version.is_v5() {
             reasons
         } else {

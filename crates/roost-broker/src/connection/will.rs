@@ -9,31 +9,61 @@ use roost_proto::Will;
 use super::Client;
 use crate::broker::Broker;
 use crate::message::Message;
+use crate::session::Session;
+use crate::store::Op;
 
 /// Publishes `will` now, or after its delay if the session is not resumed by then. The delay is
 /// cut short by the session's own expiry (MQTT-3.1.3-9).
-pub(super) fn schedule(broker: &Arc<Broker>, client: &Client, will: Will) {
+/// `keep`: the session's record may hold it while it waits (false for a connection that was
+/// taken over, whose session belongs to the new connection now).
+pub(super) fn schedule(broker: &Arc<Broker>, client: &Client, will: Will, keep: bool) {
     let delay = will
         .properties
         .will_delay_interval
         .unwrap_or(0)
         .min(client.session_expiry);
     let origin = (client.id.clone(), client.username.clone());
-    if delay == 0 {
+    let after = Duration::from_secs(u64::from(delay));
+    schedule_for(broker, &client.session, origin, will, after, keep);
+}
+
+/// Publishes `will` for `session` after `after` (at once for zero), unless the session is
+/// resumed first. With `keep`, a stored session keeps the waiting will in its record, so that a
+/// restart publishes it still.
+pub(crate) fn schedule_for(
+    broker: &Arc<Broker>,
+    session: &Arc<Session>,
+    origin: (Arc<str>, Option<Arc<str>>),
+    will: Will,
+    after: Duration,
+    keep: bool,
+) {
+    if after.is_zero() {
         broker.publish(&Arc::new(will_message(will, origin)));
         return;
     }
-    let generation = client.session.lock().generation;
-    let session = client.session.clone();
+    let generation = {
+        let mut state = session.lock();
+        if state.stored && keep {
+            state.will = Some(Box::new(will.clone()));
+        }
+        state.generation
+    };
+    let session = session.clone();
     let broker = broker.clone();
     tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_secs(u64::from(delay))).await;
+        tokio::time::sleep(after).await;
         let resumed = {
             let state = session.lock();
             state.generation != generation || state.attached.is_some()
         };
-        if !resumed {
-            broker.publish(&Arc::new(will_message(will, origin)));
+        if resumed {
+            return;
+        }
+        broker.publish(&Arc::new(will_message(will, origin)));
+        let mut state = session.lock();
+        if state.generation == generation && state.will.take().is_some() && state.stored {
+            broker.write_behind(|| Op::PutSession(session.client_id.clone(), state.record()));
         }
     });
 }

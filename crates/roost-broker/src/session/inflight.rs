@@ -100,40 +100,49 @@ impl Inflight {
             .position(|e| e.packet_id == packet_id && e.stage == stage)
     }
 
-    /// PUBACK: the QoS 1 message is done. False when no such message was waiting.
-    pub(crate) fn puback(&mut self, packet_id: u16) -> bool {
+    /// Puts back a delivery that was in flight when the broker stopped, at `stage`.
+    pub(crate) fn restore(&mut self, packet_id: u16, stage: Awaiting, delivery: Delivery) {
+        self.bytes += delivery.msg.size();
+        self.entries.push_back(InflightEntry {
+            packet_id,
+            stage,
+            delivery,
+        });
+    }
+
+    /// PUBACK: the QoS 1 message is done. Returns its store sequence number (0: not stored), or
+    /// `None` when no such message was waiting.
+    pub(crate) fn puback(&mut self, packet_id: u16) -> Option<u64> {
         self.position(packet_id, Awaiting::PubAck)
-            .map(|i| self.remove(i))
-            .is_some()
+            .and_then(|i| self.remove(i))
     }
 
     /// PUBREC: the QoS 2 message moves to waiting for PUBCOMP; a failure reason ends it.
-    /// Returns whether the identifier was known (a PUBREL is sent either way, as the spec asks).
-    pub(crate) fn pubrec(&mut self, packet_id: u16, failed: bool) -> bool {
+    /// Returns the message's sequence number when the identifier was known (a PUBREL is sent
+    /// either way, as the spec asks).
+    pub(crate) fn pubrec(&mut self, packet_id: u16, failed: bool) -> Option<u64> {
         match self.position(packet_id, Awaiting::PubRec) {
-            Some(i) if failed => {
-                self.remove(i);
-                true
-            }
+            Some(i) if failed => self.remove(i),
             Some(i) => {
                 self.entries[i].stage = Awaiting::PubComp;
-                true
+                Some(self.entries[i].delivery.seq)
             }
-            None => self.position(packet_id, Awaiting::PubComp).is_some(),
+            None => self
+                .position(packet_id, Awaiting::PubComp)
+                .map(|i| self.entries[i].delivery.seq),
         }
     }
 
-    /// PUBCOMP: the QoS 2 message is done.
-    pub(crate) fn pubcomp(&mut self, packet_id: u16) -> bool {
+    /// PUBCOMP: the QoS 2 message is done; its sequence number, if it was waiting.
+    pub(crate) fn pubcomp(&mut self, packet_id: u16) -> Option<u64> {
         self.position(packet_id, Awaiting::PubComp)
-            .map(|i| self.remove(i))
-            .is_some()
+            .and_then(|i| self.remove(i))
     }
 
-    fn remove(&mut self, index: usize) {
-        if let Some(entry) = self.entries.remove(index) {
-            self.bytes -= entry.delivery.msg.size();
-        }
+    fn remove(&mut self, index: usize) -> Option<u64> {
+        let entry = self.entries.remove(index)?;
+        self.bytes -= entry.delivery.msg.size();
+        Some(entry.delivery.seq)
     }
 
     /// Drops every entry (a clean session ending).
@@ -163,11 +172,11 @@ mod tests {
         let mut w = Inflight::default();
         let id = w.insert(delivery(QoS::AtLeastOnce)).unwrap();
         assert_eq!(id, 1);
-        assert!(!w.pubcomp(id));
-        assert!(w.puback(id));
+        assert!(w.pubcomp(id).is_none());
+        assert!(w.puback(id).is_some());
         assert_eq!(w.len(), 0);
         assert!(
-            !w.puback(id),
+            w.puback(id).is_none(),
             "a second PUBACK for the same id finds nothing"
         );
     }
@@ -176,11 +185,14 @@ mod tests {
     fn qos2_handshake_goes_through_pubrec_then_pubcomp() {
         let mut w = Inflight::default();
         let id = w.insert(delivery(QoS::ExactlyOnce)).unwrap();
-        assert!(!w.puback(id));
-        assert!(w.pubrec(id, false));
-        assert!(w.pubrec(id, false), "a repeated PUBREC is answered again");
+        assert!(w.puback(id).is_none());
+        assert!(w.pubrec(id, false).is_some());
+        assert!(
+            w.pubrec(id, false).is_some(),
+            "a repeated PUBREC is answered again"
+        );
         assert_eq!(w.len(), 1);
-        assert!(w.pubcomp(id));
+        assert!(w.pubcomp(id).is_some());
         assert_eq!(w.len(), 0);
     }
 

@@ -21,6 +21,7 @@ use tokio::sync::Notify;
 
 use crate::message::Message;
 use crate::metrics::Metrics;
+use crate::store::{Durability, Journal, Op, SessionRecord, StoredDelivery, StoredSubscription};
 
 pub(crate) use inflight::{Awaiting, Inflight};
 pub(crate) use queue::{OutboundQueue, QueueLimits};
@@ -35,6 +36,9 @@ pub(crate) struct Delivery {
     pub(crate) retain: bool,
     /// Subscription identifiers of the matching subscriptions (MQTT 5).
     pub(crate) sub_ids: Vec<u32>,
+    /// Its sequence number in the store; 0 when it is not stored (QoS 0, a session that ends
+    /// with its connection, or no store).
+    pub(crate) seq: u64,
 }
 
 impl Delivery {
@@ -44,6 +48,17 @@ impl Delivery {
             qos,
             retain,
             sub_ids: Vec::new(),
+            seq: 0,
+        }
+    }
+
+    /// The delivery as the store keeps it.
+    pub(crate) fn stored(&self) -> StoredDelivery {
+        StoredDelivery {
+            msg: self.msg.clone(),
+            qos: self.qos,
+            retain: self.retain,
+            sub_ids: self.sub_ids.clone(),
         }
     }
 }
@@ -153,6 +168,12 @@ pub(crate) struct SessionState {
     pub(crate) connection: Option<Arc<ConnectionInfo>>,
     /// Whether the last delivery was dropped for a full queue (for the log line).
     pub(crate) dropping: bool,
+    /// Whether the store holds this session (it outlives its connection and there is a store):
+    /// its QoS 1/2 deliveries and changes are written.
+    pub(crate) stored: bool,
+    /// The will to publish for it, kept here only while the session is stored, so that a delayed
+    /// will survives a restart.
+    pub(crate) will: Option<Box<roost_proto::Will>>,
 }
 
 impl SessionState {
@@ -170,6 +191,61 @@ impl SessionState {
     pub(crate) fn is_attached_to(&self, conn_id: u64) -> bool {
         self.attached.as_ref().is_some_and(|a| a.conn_id == conn_id)
     }
+
+    /// The session's own record for the store.
+    pub(crate) fn record(&self) -> SessionRecord {
+        let disconnected_at = match (&self.attached, self.disconnected_at) {
+            (None, Some(at)) => SystemTime::now().checked_sub(at.elapsed()),
+            (None, None) => Some(SystemTime::now()),
+            (Some(_), _) => None,
+        };
+        let mut subscriptions: Vec<StoredSubscription> = self
+            .subscriptions
+            .iter()
+            .map(|(filter, d)| StoredSubscription {
+                filter: filter.clone(),
+                qos: d.qos,
+                no_local: d.no_local,
+                retain_as_published: d.retain_as_published,
+                sub_id: d.sub_id,
+                retain_handling: d.retain_handling,
+            })
+            .collect();
+        subscriptions.sort_by(|a, b| a.filter.cmp(&b.filter));
+        SessionRecord {
+            expiry_interval: self.expiry_interval,
+            disconnected_at,
+            username: self.identity.username.clone(),
+            listener: self.identity.listener,
+            subscriptions,
+            will: self.will.clone(),
+        }
+    }
+}
+
+/// A connected session whose QoS 1/2 queue is past this share (1/2) of its limit holds back the
+/// publishers that fill it, rather than dropping their acknowledged messages; they go on once
+/// it is down to a quarter.
+const CROWDED: usize = 2;
+const ROOMY: usize = 4;
+
+/// What became of a delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Enqueued {
+    /// The session's client may not receive it (ACL).
+    Denied,
+    /// Queued (or dropped under the limits, and counted).
+    Queued,
+    /// Queued, and the connected session's queue is filling: the publisher should wait.
+    Crowded,
+}
+
+/// Where a delivery goes: the limits, the counters, and the store if there is one.
+#[derive(Clone, Copy)]
+pub(crate) struct Enqueue<'a> {
+    pub(crate) policy: EnqueuePolicy,
+    pub(crate) metrics: &'a Metrics,
+    pub(crate) journal: Option<Journal<'a>>,
 }
 
 /// Limits that decide what a session queues.
@@ -227,31 +303,47 @@ impl Session {
         self.wake.notify_one();
     }
 
-    /// Queues one delivery under `policy`, counting what is dropped, and wakes the connection.
-    pub(crate) fn enqueue(&self, delivery: Delivery, policy: EnqueuePolicy, metrics: &Metrics) {
-        self.enqueue_if(delivery, policy, metrics, |_| true);
-    }
-
-    /// Queues one delivery if `allowed` says the session's client may receive it (the ACL);
-    /// returns whether it was allowed.
+    /// Queues one delivery if `allowed` says the session's client may receive it (the ACL). A QoS 1/2 delivery to a stored session is written to the
+    /// store (while the lock is held, so the store sees the session's changes in order), and
+    /// `durability` learns what to wait for.
     pub(crate) fn enqueue_if(
         &self,
-        delivery: Delivery,
-        policy: EnqueuePolicy,
-        metrics: &Metrics,
+        mut delivery: Delivery,
+        target: Enqueue<'_>,
+        durability: &mut Durability,
         allowed: impl FnOnce(&Identity) -> bool,
-    ) -> bool {
+    ) -> Enqueued {
+        let Enqueue {
+            policy,
+            metrics,
+            journal,
+        } = target;
         let mut state = self.lock();
         if !allowed(&state.identity) {
-            return false;
+            return Enqueued::Denied;
         }
         let online = state.attached.is_some();
         if !online && delivery.qos == QoS::AtMostOnce && !policy.queue_qos0_offline {
             Metrics::add(&metrics.dropped_offline_qos0, 1);
-            return true;
+            return Enqueued::Queued;
         }
+        let reliable = delivery.qos != QoS::AtMostOnce;
+        let journal = journal.filter(|_| state.stored && delivery.qos != QoS::AtMostOnce);
+        let op = journal.map(|j| {
+            delivery.seq = j.next_seq();
+            Op::PutDelivery {
+                client: self.client_id.clone(),
+                seq: delivery.seq,
+                delivery: delivery.stored(),
+            }
+        });
         let dropped = match state.queue.push(delivery, policy.limits, online) {
-            Ok(evicted) => evicted as u64,
+            Ok(evicted) => {
+                if let (Some(j), Some(op)) = (journal, op) {
+                    durability.write(j.store, op);
+                }
+                evicted as u64
+            }
             Err(_) => 1,
         };
         Metrics::add(&metrics.dropped_queue_full, dropped);
@@ -264,11 +356,22 @@ impl Session {
             );
         }
         state.dropping = dropped > 0;
+        let crowded = online && reliable && state.queue.filled_past(policy.limits, CROWDED);
         drop(state);
         if online {
             self.wake();
         }
-        true
+        match crowded {
+            true => Enqueued::Crowded,
+            false => Enqueued::Queued,
+        }
+    }
+
+    /// Whether a publisher held back by this session's queue may go on: the queue has drained
+    /// to a quarter of its limit, or nobody is draining it.
+    pub(crate) fn has_room(&self, limits: QueueLimits) -> bool {
+        let state = self.lock();
+        state.attached.is_none() || !state.queue.filled_past(limits, ROOMY)
     }
 }
 

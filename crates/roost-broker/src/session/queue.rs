@@ -114,6 +114,15 @@ impl OutboundQueue {
         }
     }
 
+    /// Whether the QoS 1/2 part of the queue has reached a `1/divisor` share of a limit (count or
+    /// bytes); false when the queue is unlimited.
+    pub(crate) fn filled_past(&self, limits: QueueLimits, divisor: usize) -> bool {
+        let counted = self.items.len() - self.qos0;
+        let bytes = self.bytes - self.qos0_bytes;
+        (limits.max_messages > 0 && counted * divisor >= limits.max_messages)
+            || (limits.max_bytes > 0 && bytes * divisor >= limits.max_bytes)
+    }
+
     /// The next delivery to send, if any.
     pub(crate) fn front(&self) -> Option<&Delivery> {
         self.items.front()

@@ -15,6 +15,10 @@
 //! is the key order), the packet identifier and stage of those in flight, and the inbound QoS 2
 //! packet identifiers awaiting PUBREL. Besides: retained messages by topic.
 
+mod coalesce;
+
+pub use coalesce::coalesce;
+
 use std::fmt::Debug;
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -77,7 +81,8 @@ pub struct SessionRecord {
     /// Its subscriptions.
     pub subscriptions: Vec<StoredSubscription>,
     /// The will still to be published for it, if any (a delayed will outlives the connection).
-    pub will: Option<Will>,
+    /// Boxed: most sessions have none, and its properties would triple every op's size.
+    pub will: Option<Box<Will>>,
 }
 
 /// One change to write.
@@ -196,5 +201,46 @@ impl Snapshot {
             .flat_map(|s| s.deliveries.iter().map(|d| d.seq))
             .max()
             .unwrap_or(0)
+    }
+}
+
+/// The store as the broker's changes reach it: the store itself and the counter that numbers
+/// deliveries.
+#[derive(Clone, Copy)]
+pub(crate) struct Journal<'a> {
+    pub(crate) store: &'a dyn Store,
+    pub(crate) seq: &'a std::sync::atomic::AtomicU64,
+}
+
+impl Journal<'_> {
+    /// A fresh delivery sequence number.
+    pub(crate) fn next_seq(&self) -> u64 {
+        self.seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// What the changes of one step asked of the store: the commit to wait for before acknowledging
+/// them, or that the store could not take one of them.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Durability {
+    /// The newest commit that holds one of the changes (0: none touched the store).
+    pub(crate) commit: u64,
+    /// A change could not be written: nothing that depends on it may be acknowledged.
+    pub(crate) failed: bool,
+}
+
+impl Durability {
+    /// Submits `op` and remembers what it needs.
+    pub(crate) fn write(&mut self, store: &dyn Store, op: Op) {
+        match store.submit(op) {
+            Ok(commit) => self.commit = self.commit.max(commit),
+            Err(Unavailable) => self.failed = true,
+        }
+    }
+
+    /// Both steps' needs.
+    pub(crate) fn join(&mut self, other: Durability) {
+        self.commit = self.commit.max(other.commit);
+        self.failed |= other.failed;
     }
 }

@@ -114,6 +114,7 @@ impl Broker {
         args.extend_from_slice(extra);
         let child = roost(&args)
             .current_dir(&dir)
+            .env("XDG_DATA_HOME", dir.join("data"))
             .stdin(Stdio::null())
             .stdout(File::create(dir.join("stdout")).expect("stdout file"))
             .stderr(File::create(dir.join("stderr")).expect("stderr file"))

@@ -30,11 +30,21 @@ pub fn have_mosquitto_clients() -> bool {
     found
 }
 
-/// The `roost` binary under test with `args`.
+/// The `roost` binary under test with `args`, its data directory (the message store, the
+/// dashboard's logins) its own, so that brokers of parallel tests do not share a store.
 pub fn roost(args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_roost"));
-    command.args(args);
+    command.args(args).env("XDG_DATA_HOME", own_data_dir());
     command
+}
+
+/// A fresh directory for one process's data, under the system's temporary directory.
+pub fn own_data_dir() -> std::path::PathBuf {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("roost-test-data-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
 }
 
 /// One of Mosquitto's tools with `args`.

@@ -77,6 +77,8 @@ impl RoostWsBroker {
             .arg("broker")
             .arg("-c")
             .arg(&conf)
+            // Its own store, beside its configuration.
+            .env("XDG_DATA_HOME", conf.with_extension("data"))
             .stdout(Stdio::null())
             .stderr(if std::env::var_os("ROOST_TEST_LOG").is_some() {
                 Stdio::inherit()
