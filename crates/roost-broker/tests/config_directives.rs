@@ -171,8 +171,9 @@ fn deprecated_and_obsolete_words_are_read_with_a_notice() {
 }
 
 #[test]
-fn persistence_false_and_protocol_mqtt_are_what_roost_does() {
+fn persistence_false_and_protocol_mqtt_are_read() {
     let c = ok("persistence false\nlistener 1883\nprotocol mqtt\n");
+    assert!(!c.persistence);
     assert_eq!(c.listeners[0].protocol, ListenerProtocol::Mqtt);
 }
 

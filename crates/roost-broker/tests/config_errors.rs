@@ -93,11 +93,6 @@ fn not_supported_yet_names_the_feature() {
         "test.conf:1: 'memory_limit' (memory limits) is not supported yet"
     );
     assert_eq!(
-        error("persistence true\n"),
-        "test.conf:1: 'persistence' (persistence) is not supported yet \
-         (only 'persistence false' is accepted)"
-    );
-    assert_eq!(
         error("listener 8080\nprotocol websockets\nhttp_dir /var/www\n"),
         "test.conf:3: 'http_dir' (serving files over HTTP) is not supported yet"
     );

@@ -76,6 +76,26 @@ fn listener_changes_are_refused_with_the_reason() {
 }
 
 #[test]
+fn store_changes_need_a_restart_and_keep_the_running_store() {
+    let old = parse("persistence_location /var/lib/a\n");
+    let new = parse("persistence false\npersistence_location /var/lib/b\n");
+    assert_eq!(
+        restart_needed(&old, &new),
+        [
+            "persistence, persistence_location, persistence_file: changed (needs a restart; not \
+          reloaded)"
+        ]
+    );
+    assert!(restart_needed(&old, &parse("persistence_location /var/lib/a\n")).is_empty());
+    let file = scratch_file("store", "persistence_file a.db\n");
+    let running = parse_file(&file).expect("valid");
+    std::fs::write(&file, "persistence false\npersistence_file b.db\n").expect("rewrite");
+    let reload = reload(&running).expect("valid");
+    assert!(reload.config.persistence);
+    assert_eq!(reload.config.persistence_file.as_deref(), Some("a.db"));
+}
+
+#[test]
 fn reload_applies_the_reloadable_and_keeps_the_rest() {
     let file = scratch_file(
         "apply",

@@ -252,17 +252,3 @@ fn every_directive_not_supported_yet_is_refused_with_its_feature() {
         );
     }
 }
-
-#[test]
-fn the_value_that_asks_for_what_roost_does_is_accepted() {
-    let mut accepting: Vec<_> = directives()
-        .filter(|d| d.accepted_value().is_some())
-        .collect();
-    accepting.sort_by_key(|d| d.name);
-    let names: Vec<&str> = accepting.iter().map(|d| d.name).collect();
-    assert_eq!(names, ["persistence", "retained_persistence"]);
-    for d in accepting {
-        let ok = d.accepted_value().unwrap_or_default();
-        parse_str(Path::new("t.conf"), &format!("{} {ok}\n", d.name)).expect(d.name);
-    }
-}

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::Args;
 use roost_broker::config::LogType;
+use roost_broker::store::Store;
 use roost_broker::{config, Broker, Config, Message, Server};
 use roost_proto::QoS;
 use tokio::sync::mpsc;
@@ -37,6 +38,10 @@ pub(crate) struct BrokerArgs {
     /// Print every configuration directive (form, scope, default, help, support) and exit.
     #[arg(long)]
     help_config: bool,
+    /// If the message store is damaged, rename it to FILE.damaged-SECONDS and start with an
+    /// empty store (without this, a damaged store stops the broker and is left as it is).
+    #[arg(long)]
+    move_damaged_store: bool,
 }
 
 /// How long a log line published on `$SYS/broker/log/...` lives, as in Mosquitto.
@@ -76,12 +81,13 @@ pub(crate) fn run(args: &BrokerArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(serve(config, log_lines, logging))?;
+    runtime.block_on(serve(config, args.move_damaged_store, log_lines, logging))?;
     Ok(ExitCode::SUCCESS)
 }
 
 async fn serve(
     config: Config,
+    move_damaged_store: bool,
     log_lines: Option<mpsc::Receiver<TopicLine>>,
     logging: crate::logging::Logging,
 ) -> anyhow::Result<()> {
@@ -104,9 +110,15 @@ async fn serve(
         info!(target: LogType::NOTICE_TARGET, "For example: 'listener 1883' and either 'allow_anonymous true' or a 'password_file', then run 'roost broker -c FILE'.");
     }
     let dashboard = config.dashboard.clone();
-    let server = Server::bind(config)
+    let opened = crate::persistence::open(&config, move_damaged_store)?;
+    let store = opened.as_ref().map(|o| o.store.clone());
+    let server = Server::bind_with_store(config, store.clone().map(|s| s as Arc<dyn Store>))
         .await
         .context("cannot start the broker")?;
+    if let Some(opened) = opened {
+        let restored = server.broker().restore(opened.snapshot);
+        info!(target: LogType::NOTICE_TARGET, "Restored {restored} from {}.", opened.path.display());
+    }
     let admin = crate::dashboard::start(server.broker(), &dashboard, logging.recent()).await?;
     drop_privileges(user.as_deref())?;
     if let Some(lines) = log_lines {
@@ -127,6 +139,10 @@ async fn serve(
     server.run(stopped(stop_rx)).await;
     if let Some(task) = admin_task {
         let _ = task.await;
+    }
+    if let Some(store) = store {
+        // Everything the connections wrote is committed before the process ends.
+        tokio::task::spawn_blocking(move || store.close()).await?;
     }
     info!(target: LogType::NOTICE_TARGET, "roost version {version} terminating");
     Ok(())

@@ -10,6 +10,7 @@ mod client_url;
 mod dashboard;
 mod logging;
 mod passwd_cmd;
+mod persistence;
 mod pub_cmd;
 mod sub_cmd;
 mod sub_format;

@@ -13,7 +13,7 @@ mod reload;
 mod tls;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use roost_proto::QoS;
@@ -222,7 +222,21 @@ pub struct Config {
     pub notices: Vec<String>,
     /// The HTTP dashboard and API.
     pub dashboard: DashboardSettings,
+    /// Keep the durable state on disk (`persistence`, `retained_persistence`); true by default,
+    /// where Mosquitto's is false. False: a broker in memory only.
+    pub persistence: bool,
+    /// Directory of the store (`persistence_location`); `None`: the default directory.
+    pub persistence_location: Option<PathBuf>,
+    /// File name of the store in that directory (`persistence_file`); `None`:
+    /// [`DEFAULT_PERSISTENCE_FILE`].
+    pub persistence_file: Option<String>,
+    /// The line to log at start when `autosave_interval` or `autosave_on_changes` was given: they
+    /// have no effect, since every change is written as it happens.
+    pub autosave_ignored: Option<String>,
 }
+
+/// The store's file name when `persistence_file` is not given.
+pub const DEFAULT_PERSISTENCE_FILE: &str = "roost.db";
 
 /// The MQTT limit on packet size: the largest remaining length plus the fixed header.
 pub const MAX_PACKET_SIZE: u32 = 268_435_455 + 5;
@@ -278,11 +292,33 @@ impl Default for Config {
                 token_expiry: None,
                 tls: TlsSettings::default(),
             },
+            persistence: true,
+            persistence_location: None,
+            persistence_file: None,
+            autosave_ignored: None,
         }
     }
 }
 
 impl Config {
+    /// The store file: `persistence_location` (else `default_dir`) joined with
+    /// `persistence_file` (else [`DEFAULT_PERSISTENCE_FILE`]). `None` with `persistence false`,
+    /// or when neither a location nor a default directory is known.
+    pub fn store_path(&self, default_dir: Option<&Path>) -> Option<PathBuf> {
+        if !self.persistence {
+            return None;
+        }
+        let dir = match &self.persistence_location {
+            Some(dir) => dir.as_path(),
+            None => default_dir?,
+        };
+        let file = self
+            .persistence_file
+            .as_deref()
+            .unwrap_or(DEFAULT_PERSISTENCE_FILE);
+        Some(dir.join(file))
+    }
+
     /// Sets the port of every listener (`roost broker -p PORT`); with no listener configured, the
     /// local-only listener moves to that port. The embedded WebSocket listener stays on 8083: it
     /// is not the port `-p` names.

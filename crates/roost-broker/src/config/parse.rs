@@ -307,12 +307,8 @@ fn read_text(state: &mut ParseState, file: &Path, text: &str) -> Result<(), Conf
         let value = value.trim();
         let directive = lookup(name).ok_or_else(|| at.error(unknown(name)))?;
         match directive.support {
-            Support::NotYet { accepts, .. } if accepts == Some(value) => {}
-            Support::NotYet { feature, accepts } => {
-                let also = accepts.map_or(String::new(), |ok| {
-                    format!(" (only '{} {ok}' is accepted)", directive.name)
-                });
-                return Err(at.error(format!("'{name}' ({feature}) is not supported yet{also}")));
+            Support::NotYet { feature } => {
+                return Err(at.error(format!("'{name}' ({feature}) is not supported yet")));
             }
             Support::Unavailable { why } => {
                 return Err(at.error(format!("'{name}' is not supported: {why}")));

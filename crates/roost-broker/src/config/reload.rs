@@ -2,7 +2,8 @@
 //! a refusal for each change that needs a restart.
 //!
 //! As in Mosquitto, security settings (global and per listener), limits and log settings take
-//! effect on reload; listeners (their TLS settings too), `pid_file`, `user` and the dashboard only
+//! effect on reload; listeners (their TLS settings too), `pid_file`, `user`, the dashboard and
+//! the store (`persistence`, `persistence_location`, `persistence_file`) only
 //! at start, so a reload keeps the running ones and says so — though the certificate, key, CA and
 //! CRL files a TLS listener names are read again. Nothing here touches the running broker: the
 //! caller swaps the returned [`Config`] in, re-reads password and ACL files (their content may
@@ -61,6 +62,13 @@ pub fn reload(running: &Config) -> Result<Reload, ConfigError> {
     config.pid_file.clone_from(&running.pid_file);
     config.user.clone_from(&running.user);
     config.dashboard.clone_from(&running.dashboard);
+    config.persistence = running.persistence;
+    config
+        .persistence_location
+        .clone_from(&running.persistence_location);
+    config
+        .persistence_file
+        .clone_from(&running.persistence_file);
     Ok(Reload {
         config,
         changes,
@@ -221,6 +229,21 @@ pub fn restart_needed(old: &Config, new: &Config) -> Vec<String> {
         out.push(
             "dashboard_listener, dashboard_auth_file, dashboard_token_expiry, \
              dashboard_certfile, dashboard_keyfile: changed (needs a restart; not reloaded)"
+                .to_string(),
+        );
+    }
+    if (
+        old.persistence,
+        &old.persistence_location,
+        &old.persistence_file,
+    ) != (
+        new.persistence,
+        &new.persistence_location,
+        &new.persistence_file,
+    ) {
+        out.push(
+            "persistence, persistence_location, persistence_file: changed (needs a restart; \
+             not reloaded)"
                 .to_string(),
         );
     }

@@ -58,12 +58,8 @@ pub(crate) type Apply = fn(&mut ParseState, &str) -> Result<(), String>;
 pub(crate) enum Support {
     /// Read and obeyed; `example` is a valid value, used by the reference and the tests.
     Implemented { apply: Apply, example: &'static str },
-    /// Known from Mosquitto, refused until `feature` lands. `accepts` is the one value that asks
-    /// for what Roost already does (`persistence false`), taken without complaint.
-    NotYet {
-        feature: &'static str,
-        accepts: Option<&'static str>,
-    },
+    /// Known from Mosquitto, refused until `feature` lands.
+    NotYet { feature: &'static str },
     /// Known from Mosquitto and refused for good: what it asks for does not exist in Roost's
     /// libraries (OpenSSL engines with rustls). `why` says so and what to do instead.
     Unavailable { why: &'static str },
@@ -107,15 +103,6 @@ impl Directive {
         match self.support {
             Support::Implemented { example, .. } => Some(example),
             Support::NotYet { .. } | Support::Unavailable { .. } => None,
-        }
-    }
-
-    /// For a directive not supported yet, the one value accepted because it asks for what Roost
-    /// already does.
-    pub fn accepted_value(&self) -> Option<&'static str> {
-        match self.support {
-            Support::Implemented { .. } | Support::Unavailable { .. } => None,
-            Support::NotYet { accepts, .. } => accepts,
         }
     }
 
@@ -202,7 +189,6 @@ pub(crate) mod feature {
     pub(crate) const PSK: &str = "PSK";
     pub(crate) const HTTP_FILES: &str = "serving files over HTTP";
     pub(crate) const LIBWEBSOCKETS: &str = "libwebsockets settings";
-    pub(crate) const PERSISTENCE: &str = "persistence";
     pub(crate) const BRIDGES: &str = "bridges";
     pub(crate) const PLUGINS: &str = "plugins";
     pub(crate) const MEMORY_LIMIT: &str = "memory limits";
@@ -246,8 +232,7 @@ macro_rules! not_yet {
         form: $form:literal,
         default: $default:literal,
         help: $help:literal,
-        feature: $feature:ident
-        $(, accepts: $accepts:literal)? $(,)?
+        feature: $feature:ident $(,)?
     ) => {
         $crate::config::directives::Directive {
             name: $name,
@@ -257,12 +242,9 @@ macro_rules! not_yet {
             help: $help,
             support: $crate::config::directives::Support::NotYet {
                 feature: $crate::config::directives::feature::$feature,
-                accepts: not_yet!(@accepts $($accepts)?),
             },
         }
     };
-    (@accepts) => { None };
-    (@accepts $accepts:literal) => { Some($accepts) };
 }
 
 /// A row Mosquitto has and Roost refuses for good, saying `why`.
