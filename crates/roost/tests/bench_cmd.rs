@@ -141,6 +141,30 @@ fn fanin_qos0_and_qos2_deliver_every_message() {
 }
 
 #[test]
+fn persistent_sessions_deliver_every_message_through_the_store() {
+    // The broker persists by default; clean sessions write nothing, these do.
+    let broker = Broker::start();
+    for version in ["4", "5"] {
+        let output = bench(
+            &broker,
+            &[
+                "pairs",
+                "-c",
+                "2",
+                "-n",
+                "200",
+                "-q",
+                "1",
+                "-V",
+                version,
+                "--disable-clean-session",
+            ],
+        );
+        check_lossless(&output, 400.0);
+    }
+}
+
+#[test]
 fn fanout_multiplies_deliveries() {
     let broker = Broker::start();
     let output = bench(

@@ -89,6 +89,10 @@ pub(crate) struct BenchArgs {
     /// Connections opened at once (connection phase of every scenario).
     #[arg(long = "connect-concurrency", default_value_t = 100)]
     pub(crate) connect_concurrency: usize,
+    /// Persistent sessions (clean session 0; MQTT 5: clean start 0 and a session expiry of
+    /// an hour), so that a broker that persists stores their QoS 1/2 messages.
+    #[arg(long = "disable-clean-session")]
+    pub(crate) disable_clean_session: bool,
     /// TLS (--tls, --cafile, --cert/--key, --insecure ...) and WebSocket (--ws, --ws-path),
     /// as `roost pub` takes them.
     #[command(flatten)]
