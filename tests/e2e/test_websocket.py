@@ -328,7 +328,8 @@ def _start_without_config(tmp_path, mqtt_port):
     finally:
         out.close()
     text = lambda: log.read_text(errors="replace")  # noqa: E731
-    wait_until(lambda: "running" in text() or proc.poll() is not None, 10,
+    # "running" alone would match the local-only notice ("clients running on this machine").
+    wait_until(lambda: " running\n" in text() or proc.poll() is not None, 10,
                message="the broker's start-up lines")
     assert proc.poll() is None, text()
     return proc, text

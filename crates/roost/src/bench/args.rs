@@ -74,6 +74,10 @@ pub(crate) struct BenchArgs {
     /// and of QoS 0 messages not yet written.
     #[arg(long = "inflight", default_value_t = 20)]
     pub(crate) inflight: u16,
+    /// Sessions that outlive their connections (clean session 0; MQTT 5: session expiry
+    /// 300 s), so that a broker that persists writes their QoS 1/2 messages to disk.
+    #[arg(long = "persistent")]
+    pub(crate) persistent: bool,
     /// Process id of the broker, to sample its CPU time and memory from /proc.
     #[arg(long = "pid")]
     pub(crate) pid: Option<u32>,
@@ -89,10 +93,6 @@ pub(crate) struct BenchArgs {
     /// Connections opened at once (connection phase of every scenario).
     #[arg(long = "connect-concurrency", default_value_t = 100)]
     pub(crate) connect_concurrency: usize,
-    /// Persistent sessions (clean session 0; MQTT 5: clean start 0 and a session expiry of
-    /// an hour), so that a broker that persists stores their QoS 1/2 messages.
-    #[arg(long = "disable-clean-session")]
-    pub(crate) disable_clean_session: bool,
     /// TLS (--tls, --cafile, --cert/--key, --insecure ...) and WebSocket (--ws, --ws-path),
     /// as `roost pub` takes them.
     #[command(flatten)]

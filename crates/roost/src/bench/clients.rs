@@ -46,17 +46,16 @@ pub(crate) fn options(args: &BenchArgs, target: &Target, client_id: String) -> C
     options.client_id = client_id;
     options.protocol = args.protocol();
     options.max_inflight = Some(args.inflight);
-    if args.disable_clean_session {
+    if args.persistent {
         options.clean_start = false;
-        if args.protocol().is_v5() {
-            options.session_expiry = Some(PERSISTENT_SESSION_EXPIRY);
-        }
+        options.session_expiry = Some(PERSISTENT_EXPIRY);
     }
     options
 }
 
-/// Session expiry of `--disable-clean-session` in MQTT 5 (seconds): longer than any run.
-const PERSISTENT_SESSION_EXPIRY: u32 = 3600;
+/// Session expiry of `--persistent` MQTT 5 sessions: long enough for any run, short enough that
+/// a broker left running forgets them.
+const PERSISTENT_EXPIRY: u32 = 300;
 
 /// The source address for connection `index` of `count`, when they must be spread.
 pub(crate) fn source_address(args: &BenchArgs, index: u32, count: u32) -> Option<String> {
