@@ -60,7 +60,9 @@ pub struct Broker {
     next_conn_id: AtomicU64,
     next_auto_id: AtomicU64,
     started: Instant,
-    shutdown: watch::Sender<bool>,
+    /// What every connection listens for besides its own socket: shutdown and reloads in one
+    /// watch (a `changed()` future is 120 bytes of every connection's state).
+    signals: watch::Sender<Signals>,
     /// Security per listener, by position in the configuration; swapped whole on reload.
     security: RwLock<Vec<Arc<Security>>>,
     /// Counts reloads, so connections re-read the configuration and re-check credentials.
@@ -95,6 +97,15 @@ pub(crate) struct Attached {
     pub(crate) session_present: bool,
     /// What the CONNACK must wait for.
     pub(crate) durability: Durability,
+}
+
+/// Broker-wide news for connections.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Signals {
+    /// The broker is shutting down.
+    pub(crate) shutdown: bool,
+    /// How many reloads there have been.
+    pub(crate) reloads: u64,
 }
 
 /// What a publish did.
@@ -152,7 +163,7 @@ impl Broker {
             next_conn_id: AtomicU64::new(1),
             next_auto_id: AtomicU64::new(1),
             started: Instant::now(),
-            shutdown: watch::channel(false).0,
+            signals: watch::channel(Signals::default()).0,
             reloads: watch::channel(0).0,
             store,
             next_seq: AtomicU64::new(1),
@@ -219,6 +230,7 @@ impl Broker {
         self.config.store(Arc::new(config));
         *write(&self.security) = fresh;
         self.reloads.send_modify(|n| *n += 1);
+        self.signals.send_modify(|s| s.reloads += 1);
         Ok(format!("{users} users, {acls} listeners with an ACL"))
     }
 
@@ -274,7 +286,7 @@ impl Broker {
 
     /// Tells every connection to close (MQTT 5 clients get DISCONNECT 0x8B).
     pub fn shut_down(&self) {
-        self.shutdown.send_replace(true);
+        self.signals.send_modify(|s| s.shutdown = true);
     }
 
     /// Changes after every successful reload (SIGHUP), so that what reads files of its own —
@@ -283,8 +295,8 @@ impl Broker {
         self.reloads.subscribe()
     }
 
-    pub(crate) fn shutdown_signal(&self) -> watch::Receiver<bool> {
-        self.shutdown.subscribe()
+    pub(crate) fn signals(&self) -> watch::Receiver<Signals> {
+        self.signals.subscribe()
     }
 
     pub(crate) fn next_conn_id(&self) -> u64 {

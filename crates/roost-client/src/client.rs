@@ -89,7 +89,7 @@ impl Client {
         retain: bool,
         properties: Properties,
     ) -> Result<PendingPublish, ClientError> {
-        let publish = Publish {
+        let publish = Box::new(Publish {
             dup: false,
             qos,
             retain,
@@ -97,7 +97,7 @@ impl Client {
             packet_id: None,
             payload: payload.into(),
             properties,
-        };
+        });
         let answer = self
             .request(|reply| Command::Publish { publish, reply })
             .await?;
@@ -131,7 +131,7 @@ impl Client {
         let answer = self
             .request(|reply| Command::Subscribe {
                 filters,
-                properties,
+                properties: Box::new(properties),
                 reply,
             })
             .await?;
@@ -154,7 +154,7 @@ impl Client {
         let answer = self
             .request(|reply| Command::Unsubscribe {
                 filters,
-                properties,
+                properties: Box::new(properties),
                 reply,
             })
             .await?;
@@ -170,7 +170,7 @@ impl Client {
         reason: ReasonCode,
         properties: Properties,
     ) -> Result<(), ClientError> {
-        let disconnect = Disconnect { reason, properties };
+        let disconnect = Box::new(Disconnect { reason, properties });
         let answer = self
             .request(|reply| Command::Disconnect { disconnect, reply })
             .await?;

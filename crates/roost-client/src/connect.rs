@@ -102,7 +102,7 @@ where
     stream.write_all(&out).await?;
     stream.flush().await?;
 
-    let mut rbuf = BytesMut::with_capacity(4096);
+    let mut rbuf = BytesMut::with_capacity(crate::event_loop::READ_MIN);
     let packet = loop {
         if let Some(packet) = decode(&mut rbuf, options.protocol, options.max_incoming_packet())? {
             break packet;

@@ -1,13 +1,15 @@
 //! [`PacketIds`]: the packet identifiers of the client's unacknowledged requests.
 //!
 //! One set for PUBLISH (QoS 1 and 2), SUBSCRIBE and UNSUBSCRIBE, since the spec forbids reusing an
-//! identifier until its exchange is complete [MQTT-2.2.1-3]. A fixed 8 KiB bitmap: allocation and
-//! release cost no heap traffic, and identifiers rotate so a late acknowledgement of a finished
-//! exchange is unlikely to match a new one.
+//! identifier until its exchange is complete [MQTT-2.2.1-3]. A bitmap of at most 8 KiB, grown
+//! as identifiers are first used (a connection that never publishes at QoS 1 or 2 holds none of
+//! it): allocation and release cost no heap traffic once it has grown, and identifiers rotate so a
+//! late acknowledgement of a finished exchange is unlikely to match a new one.
 
 /// Identifiers 1..=65535 in use; 0 is never handed out.
 pub(crate) struct PacketIds {
-    used: Box<[u64; 1024]>,
+    /// Word `i` holds identifiers `64 * i ..`; words past the end are all free.
+    used: Vec<u64>,
     next: u16,
     in_use: usize,
 }
@@ -15,7 +17,7 @@ pub(crate) struct PacketIds {
 impl PacketIds {
     pub(crate) fn new() -> Self {
         PacketIds {
-            used: Box::new([0; 1024]),
+            used: Vec::new(),
             next: 1,
             in_use: 0,
         }
@@ -46,11 +48,17 @@ impl PacketIds {
     }
 
     fn is_used(&self, id: u16) -> bool {
-        self.used[usize::from(id / 64)] & (1 << (id % 64)) != 0
+        self.used
+            .get(usize::from(id / 64))
+            .is_some_and(|word| word & (1 << (id % 64)) != 0)
     }
 
     fn set(&mut self, id: u16, used: bool) {
-        let word = &mut self.used[usize::from(id / 64)];
+        let index = usize::from(id / 64);
+        if index >= self.used.len() {
+            self.used.resize(index + 1, 0);
+        }
+        let word = &mut self.used[index];
         if used {
             *word |= 1 << (id % 64);
         } else {
@@ -86,6 +94,18 @@ mod tests {
         ids.release(777);
         assert_eq!(ids.allocate(), Some(777));
         assert_eq!(ids.allocate(), None);
+    }
+
+    #[test]
+    fn the_bitmap_grows_only_as_far_as_identifiers_are_used() {
+        let mut ids = PacketIds::new();
+        assert_eq!(ids.used.capacity(), 0, "an unused set allocates nothing");
+        for _ in 0..100 {
+            ids.allocate();
+        }
+        assert_eq!(ids.used.len(), 2, "ids 1..=100 fit in two words");
+        ids.release(5000);
+        assert_eq!(ids.used.len(), 2, "releasing a free id does not grow it");
     }
 
     #[test]

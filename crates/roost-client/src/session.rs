@@ -122,7 +122,7 @@ impl Session {
     pub(crate) fn command(&mut self, command: Command) -> Control {
         match command {
             Command::Publish { publish, reply } => match self.check_publish(&publish) {
-                Ok(()) => self.outbound.publish(publish, reply, &mut self.outbox),
+                Ok(()) => self.outbound.publish(*publish, reply, &mut self.outbox),
                 Err(error) => answer(reply, Err(error)),
             },
             Command::Subscribe {
@@ -139,7 +139,7 @@ impl Session {
                     (false, Some(bad)) => answer(reply, Err(ClientError::InvalidFilter(bad))),
                     (false, None) => {
                         self.outbound
-                            .subscribe(filters, properties, reply, &mut self.outbox)
+                            .subscribe(filters, *properties, reply, &mut self.outbox)
                     }
                 }
             }
@@ -157,12 +157,12 @@ impl Session {
                     (false, Some(bad)) => answer(reply, Err(ClientError::InvalidFilter(bad))),
                     (false, None) => {
                         self.outbound
-                            .unsubscribe(filters, properties, reply, &mut self.outbox)
+                            .unsubscribe(filters, *properties, reply, &mut self.outbox)
                     }
                 }
             }
             Command::Disconnect { disconnect, reply } => {
-                self.outbox.push(Packet::Disconnect(disconnect).into());
+                self.outbox.push(Packet::Disconnect(*disconnect).into());
                 return Control::Disconnect(reply);
             }
             Command::Abort => return Control::Abort,
@@ -333,6 +333,7 @@ mod tests {
             payload: Bytes::from_static(&[0; 100]),
             properties: Properties::default(),
         };
+        let publish = Box::new(publish);
         (Command::Publish { publish, reply }, rx)
     }
 

@@ -133,14 +133,19 @@ enum Event {
 }
 
 /// Serves one accepted connection until it ends.
-pub(crate) async fn serve<S>(
+///
+/// The connection's state is built before the future is, and the future captures only it: the
+/// arguments of an `async fn` would stay in its state, beside their moved copies, for the
+/// connection's whole life.
+pub(crate) fn serve<S>(
     broker: Arc<Broker>,
     listener: Arc<Listener>,
     listener_index: usize,
     stream: S,
     peer: SocketAddr,
     identity: PeerIdentity,
-) where
+) -> impl std::future::Future<Output = ()> + Send
+where
     S: AsyncRead + AsyncWrite + Send + 'static,
 {
     let (reader, writer) = tokio::io::split(stream);
@@ -155,7 +160,8 @@ pub(crate) async fn serve<S>(
         reader,
         writer,
         inbuf: BytesMut::new(),
-        read_hint: 2 * READ_MIN,
+        // The smallest reserve: CONNECT is small, and an idle connection keeps this buffer.
+        read_hint: READ_MIN,
         pending: BytesMut::new(),
         writing: BytesMut::new(),
         unflushed: false,
@@ -166,26 +172,29 @@ pub(crate) async fn serve<S>(
         failures_seen: 0,
         throttle: None,
     };
-    conn.progress = conn.broker.store_progress();
-    if let Some(progress) = &mut conn.progress {
-        // Before CONNECT writes the session: a failure counted from here on concerns it.
-        conn.failures_seen = progress.borrow_and_update().failures;
+    async move {
+        conn.progress = conn.broker.store_progress();
+        if let Some(progress) = &mut conn.progress {
+            // Before CONNECT writes the session: a failure counted from here on concerns it.
+            conn.failures_seen = progress.borrow_and_update().failures;
+        }
+        if conn.config.connection_messages {
+            info!(
+                "New connection from {} on port {}.",
+                conn.peer,
+                conn.listener.addr.port()
+            );
+        }
+        // The CONNECT phase and the ending are boxed so that their state is not part of the
+        // future every connection keeps for its whole life (measured: 8 KiB per idle connection
+        // before).
+        let Some((client, durability)) = Box::pin(conn.accept()).await else {
+            let _ = conn.flush().await;
+            conn.linger().await;
+            return;
+        };
+        conn.run(client, durability).await;
     }
-    if conn.config.connection_messages {
-        info!(
-            "New connection from {} on port {}.",
-            peer,
-            conn.listener.addr.port()
-        );
-    }
-    // The CONNECT phase and the ending are boxed so that their state is not part of the future
-    // every connection keeps for its whole life (measured: 8 KiB per idle connection before).
-    let Some((client, durability)) = Box::pin(conn.accept()).await else {
-        let _ = conn.flush().await;
-        conn.linger().await;
-        return;
-    };
-    conn.run(client, durability).await;
 }
 
 impl<S: AsyncRead + AsyncWrite> Connection<S> {
@@ -238,8 +247,17 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
     }
 
     async fn run(&mut self, mut client: Client, connected: Durability) {
-        let mut shutdown = self.broker.shutdown_signal();
-        let mut reloads = self.broker.reloaded();
+        let mut signals = self.broker.signals();
+        let at_start = *signals.borrow_and_update();
+        let mut reloads_seen = at_start.reloads;
+        if at_start.shutdown {
+            let ending = Ending::Closing {
+                reason: ReasonCode::SERVER_SHUTTING_DOWN,
+                why: "server shutting down".into(),
+            };
+            Box::pin(self.finish(client, ending)).await;
+            return;
+        }
         let mut last_read = Instant::now();
         // Packets that came in the same read as CONNECT are already buffered: handle them now,
         // not when the next read happens to arrive.
@@ -267,18 +285,34 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             let may_read = self.pending.len() < READ_PAUSE && self.throttle.is_none();
             let held = self.hold != 0;
             let throttled = self.throttle.is_some();
+            // One timer: the keep-alive deadline, or while throttled the next look at the
+            // crowded subscriber (one `Sleep` fewer in every connection's future).
+            let timer = match throttled {
+                true => Some(Instant::now() + THROTTLE_POLL),
+                false => deadline,
+            };
             let event = tokio::select! {
                 biased;
                 c = client.control.heard() => Event::Control(c),
-                _ = shutdown.changed() => Event::Shutdown,
-                _ = reloads.changed() => Event::Reloaded,
+                _ = signals.changed() => {
+                    let now = *signals.borrow_and_update();
+                    if now.shutdown {
+                        Event::Shutdown
+                    } else if std::mem::replace(&mut reloads_seen, now.reloads) != now.reloads {
+                        Event::Reloaded
+                    } else {
+                        Event::Woken
+                    }
+                }
                 w = write_and_flush(&mut self.writer, &mut self.writing, &mut self.unflushed),
                     if !self.writing.is_empty() || self.unflushed => Event::Wrote(w),
                 _ = stored(&mut self.progress), if held => Event::Stored,
                 r = self.reader.read_buf(&mut self.inbuf), if may_read => Event::Read(r),
-                _ = tokio::time::sleep(THROTTLE_POLL), if throttled => Event::Throttled,
                 _ = client.session.woken() => Event::Woken,
-                _ = sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => Event::KeepAliveExpired,
+                _ = sleep_until(timer.unwrap_or_else(Instant::now)), if timer.is_some() => match throttled {
+                    true => Event::Throttled,
+                    false => Event::KeepAliveExpired,
+                },
             };
             let step = match event {
                 Event::Read(Ok(0)) => Err(Ending::Closed),
@@ -656,5 +690,29 @@ pub(crate) fn protocol_error(why: &str) -> Ending {
     Ending::Closing {
         reason: ReasonCode::PROTOCOL_ERROR,
         why: format!("protocol error: {why}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every connection keeps this future for its whole life: its size is most of an idle
+    /// connection's memory (BENCHMARKS.md, "Memory per idle TCP connection").
+    #[test]
+    fn the_connection_future_stays_small() {
+        let broker = crate::Broker::new(crate::Config::default()).unwrap();
+        let listener = std::sync::Arc::new(crate::config::Listener::new(
+            "127.0.0.1:1883".parse().unwrap(),
+        ));
+        let (_client, server) = tokio::io::duplex(64);
+        let connection = super::serve(
+            broker,
+            listener,
+            0,
+            server,
+            "127.0.0.1:1".parse().unwrap(),
+            crate::transport::PeerIdentity::FromConnect,
+        );
+        let size = std::mem::size_of_val(&connection);
+        assert!(size <= 1472, "the connection future grew to {size} bytes");
     }
 }

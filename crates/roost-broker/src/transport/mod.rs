@@ -18,6 +18,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::FutureExt;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tracing::{info, warn};
@@ -113,10 +114,10 @@ pub(crate) fn spawn<G: Send + 'static>(
     let identity = PeerIdentity::FromConnect;
     match (transport.as_ref(), listener.protocol) {
         (Transport::Tcp, ListenerProtocol::Mqtt) => {
-            tokio::spawn(async move {
-                crate::connection::serve(broker, listener, index, stream, peer, identity).await;
-                drop(guard);
-            });
+            // `map` rather than an async block: the block would keep its captures (the stream,
+            // the peer, the guard ...) beside the serving future for the connection's life.
+            let serving = crate::connection::serve(broker, listener, index, stream, peer, identity);
+            tokio::spawn(serving.map(move |()| drop(guard)));
         }
         (Transport::Tcp, ListenerProtocol::WebSockets) => {
             tokio::spawn(async move {
