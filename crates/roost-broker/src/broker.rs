@@ -682,6 +682,27 @@ impl Broker {
         }
     }
 
+    /// Writes `first`, then publishes `msg`, all in one commit of the store (see
+    /// [`Store::together`]); without a store, or with nothing to write first, a plain publish.
+    pub(crate) fn publish_after(&self, first: Option<Op>, msg: &Arc<Message>) -> Published {
+        let (Some(store), Some(first)) = (&self.store, first) else {
+            return self.publish_durably(msg);
+        };
+        let mut first = Some(first);
+        let mut published = None;
+        store.together(&mut || {
+            let mut durability = Durability::default();
+            if let Some(op) = first.take() {
+                durability.write(&**store, op);
+            }
+            let mut done = self.publish_durably(msg);
+            done.durability.join(durability);
+            published = Some(done);
+        });
+        // `together` runs its function once; were it not to, the message is still published.
+        published.unwrap_or_else(|| self.publish_durably(msg))
+    }
+
     /// Where deliveries made outside a publish (retained messages on SUBSCRIBE) go.
     pub(crate) fn enqueue_target(&self) -> Enqueue<'_> {
         Enqueue {

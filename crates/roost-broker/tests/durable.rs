@@ -84,6 +84,11 @@ impl Store for Recorder {
         Ok(batch)
     }
 
+    fn together(&self, f: &mut dyn FnMut()) {
+        // Commits are the test's to make: nothing can split what `f` submits.
+        f();
+    }
+
     fn progress(&self) -> watch::Receiver<Progress> {
         self.progress.subscribe()
     }

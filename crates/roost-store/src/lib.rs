@@ -97,6 +97,10 @@ impl Store for RedbStore {
         self.shared.submit(op)
     }
 
+    fn together(&self, f: &mut dyn FnMut()) {
+        self.shared.together(f);
+    }
+
     fn progress(&self) -> watch::Receiver<Progress> {
         self.shared.progress()
     }

@@ -14,7 +14,7 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use redb::{Database, Durability};
@@ -51,6 +51,9 @@ struct Queue {
 #[derive(Debug)]
 pub(crate) struct Shared {
     queue: Mutex<Queue>,
+    /// Held shared by [`Shared::together`] and exclusively while the writer takes a batch, so the
+    /// ops submitted inside one `together` never straddle two batches. Order: gate, then queue.
+    gate: RwLock<()>,
     wake: Condvar,
     progress: watch::Sender<Progress>,
     size: AtomicU64,
@@ -61,6 +64,7 @@ impl Shared {
     pub(crate) fn new(path: PathBuf) -> Shared {
         let size = file_size(&path);
         Shared {
+            gate: RwLock::new(()),
             queue: Mutex::new(Queue {
                 filling: Vec::new(),
                 number: 1,
@@ -96,16 +100,27 @@ impl Shared {
             }
             return Err(Unavailable);
         }
+        // The writer sleeps only on an empty batch: waking it once per batch is enough (a wake
+        // is a system call).
+        let first = q.filling.is_empty();
         q.filling.push(op);
         let number = q.number;
         let failing = q.failing;
         drop(q);
-        self.wake.notify_one();
+        if first {
+            self.wake.notify_one();
+        }
         if failing {
             Err(Unavailable)
         } else {
             Ok(number)
         }
+    }
+
+    /// Runs `f` with the batch held open: what it submits goes into one commit.
+    pub(crate) fn together(&self, f: &mut dyn FnMut()) {
+        let _open = self.gate.read().unwrap_or_else(PoisonError::into_inner);
+        f();
     }
 
     pub(crate) fn progress(&self) -> watch::Receiver<Progress> {
@@ -144,6 +159,10 @@ impl Shared {
                 q = self.wake.wait(q).unwrap_or_else(PoisonError::into_inner);
             }
         }
+        drop(q);
+        // No `together` is half-way through the batch taken here.
+        let _closed = self.gate.write().unwrap_or_else(PoisonError::into_inner);
+        let mut q = self.lock();
         let ops = std::mem::take(&mut q.filling);
         let number = q.number;
         if !ops.is_empty() || retrying {

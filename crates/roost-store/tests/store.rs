@@ -222,6 +222,41 @@ fn many_submitters_share_few_commits() {
 }
 
 #[test]
+fn ops_submitted_together_land_in_one_commit() {
+    // Regression: an inbound QoS 2 identifier and its message's deliveries went into different
+    // commits, and a crash between them lost an acknowledged message.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (store, _) = roost_store::open(&dir.path().join("roost.db")).expect("opens");
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let split = std::thread::scope(|scope| {
+        // Another connection keeps the writer busy, commit after commit.
+        scope.spawn(|| {
+            let mut seq = 1_000_000;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let _ = store.submit(put("busy", seq));
+                seq += 1;
+            }
+        });
+        let mut split = Vec::new();
+        for round in 0..50u64 {
+            let mut numbers = Vec::new();
+            store.together(&mut || {
+                for i in 0..3 {
+                    numbers.push(store.submit(put("pair", round * 3 + i)));
+                    std::thread::sleep(Duration::from_micros(300));
+                }
+            });
+            if numbers.windows(2).any(|w| w[0] != w[1]) {
+                split.push((round, numbers));
+            }
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        split
+    });
+    assert!(split.is_empty(), "split across commits: {split:?}");
+}
+
+#[test]
 fn batch_numbers_start_at_one_and_count_commits() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (store, _) = roost_store::open(&dir.path().join("roost.db")).expect("opens");

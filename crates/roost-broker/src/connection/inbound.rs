@@ -65,6 +65,9 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             return Ok(());
         }
         let mut durability = Durability::default();
+        // For a stored session, the inbound QoS 2 identifier: written in the same commit as the
+        // message's deliveries, never without them.
+        let mut mark = None;
         if publish.qos == QoS::ExactlyOnce {
             let mut state = client.session.lock();
             if state.inbound_qos2.contains(&packet_id) {
@@ -81,11 +84,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             }
             state.inbound_qos2.insert(packet_id);
             if state.stored {
-                // Written before the message's deliveries: after a restart, a resent PUBLISH is
-                // known for a duplicate.
-                durability = self
-                    .broker
-                    .write(|| Op::AddInbound(client.id.clone(), packet_id));
+                mark = Some(Op::AddInbound(client.id.clone(), packet_id));
             }
         }
         let qos = publish.qos;
@@ -95,7 +94,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             ReasonCode::PACKET_TOO_LARGE
         } else {
             let message = self.message(client, topic, publish);
-            let published = self.broker.publish_durably(&Arc::new(message));
+            let published = self.broker.publish_after(mark, &Arc::new(message));
             durability.join(published.durability);
             if qos != QoS::AtMostOnce && published.crowded.is_some() {
                 self.throttle = published

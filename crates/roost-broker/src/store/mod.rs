@@ -150,6 +150,12 @@ pub trait Store: Send + Sync + Debug + 'static {
     /// will hold it; [`Unavailable`] while the store is failing.
     fn submit(&self, op: Op) -> Result<u64, Unavailable>;
 
+    /// Runs `f` so that every op it submits lands in one commit: a crash keeps all of them or
+    /// none. The broker uses it where two facts must not be split (an inbound QoS 2 identifier
+    /// and the deliveries of its message: the identifier alone would make the client's resent
+    /// PUBLISH look like a duplicate of a message the store does not have).
+    fn together(&self, f: &mut dyn FnMut());
+
     /// Progress of the commits, updated after each one.
     fn progress(&self) -> watch::Receiver<Progress>;
 
