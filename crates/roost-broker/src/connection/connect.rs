@@ -1,6 +1,5 @@
 //! CONNECT: version, client identifier rules, authentication, session takeover and CONNACK.
 
-use std::collections::HashMap;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -128,14 +127,13 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             session: attached.session,
             id: client_id,
             username,
-            password: connect.password.clone(),
+            password: connect.password.clone().map(Box::new),
             keep_alive,
             will: connect.will.map(Box::new),
             session_expiry,
             control,
             info,
-            inbound_aliases: HashMap::new(),
-            outbound_aliases: HashMap::new(),
+            aliases: None,
             client_alias_max: connect.properties.topic_alias_maximum.unwrap_or(0),
             client_receive_max: connect.properties.receive_maximum.unwrap_or(u16::MAX),
             client_max_packet: connect.properties.maximum_packet_size.unwrap_or(u32::MAX),

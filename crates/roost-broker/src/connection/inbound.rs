@@ -179,13 +179,15 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         }
         if publish.topic.is_empty() {
             client
-                .inbound_aliases
-                .get(&alias)
+                .aliases
+                .as_ref()
+                .and_then(|a| a.inbound.get(&alias))
                 .cloned()
                 .ok_or_else(|| protocol_error("topic alias used before it was set"))
         } else {
             let topic = self.mounted_topic(&publish.topic);
-            client.inbound_aliases.insert(alias, topic.clone());
+            let aliases = client.aliases.get_or_insert_with(Box::default);
+            aliases.inbound.insert(alias, topic.clone());
             Ok(topic)
         }
     }

@@ -141,14 +141,21 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         now: Instant,
     ) {
         let msg = &d.msg;
-        let (topic, topic_alias) = match client.outbound_aliases.get(&msg.topic) {
-            Some(alias) => ("", Some(*alias)),
-            None if client.outbound_aliases.len() < usize::from(client.client_alias_max) => {
-                let alias = client.outbound_aliases.len() as u16 + 1;
-                client.outbound_aliases.insert(msg.topic.clone(), alias);
-                (self.unmounted(&msg.topic), Some(alias))
-            }
+        let outbound = match client.client_alias_max {
+            0 => None,
+            _ => Some(&mut client.aliases.get_or_insert_with(Box::default).outbound),
+        };
+        let (topic, topic_alias) = match outbound {
             None => (self.unmounted(&msg.topic), None),
+            Some(aliases) => match aliases.get(&msg.topic) {
+                Some(alias) => ("", Some(*alias)),
+                None if aliases.len() < usize::from(client.client_alias_max) => {
+                    let alias = aliases.len() as u16 + 1;
+                    aliases.insert(msg.topic.clone(), alias);
+                    (self.unmounted(&msg.topic), Some(alias))
+                }
+                None => (self.unmounted(&msg.topic), None),
+            },
         };
         let publish = PublishRef {
             dup,
