@@ -36,19 +36,10 @@ pub use wire::CodecError;
 /// [`Config::store_path`](roost_broker::Config::store_path) uses.
 pub const DEFAULT_FILE: &str = roost_broker::config::DEFAULT_PERSISTENCE_FILE;
 
-/// Where the store lives when the configuration gives no `persistence_location`:
-/// `$XDG_DATA_HOME/roost`, else `$HOME/.local/share/roost` (beside the dashboard's logins);
-/// `None` when neither variable is set.
+/// Where the store lives when the configuration gives no `persistence_location`: Roost's data
+/// directory ([`roost_broker::config::data_dir`]), beside the dashboard's logins.
 pub fn default_dir() -> Option<PathBuf> {
-    let data = std::env::var_os("XDG_DATA_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .filter(|v| !v.is_empty())
-                .map(|home| PathBuf::from(home).join(".local/share"))
-        })?;
-    Some(data.join("roost"))
+    roost_broker::config::data_dir()
 }
 
 /// Renames a damaged store out of the way, to `PATH.damaged-UNIXSECS` (with `-N` added when that

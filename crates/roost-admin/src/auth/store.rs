@@ -20,15 +20,7 @@ pub(crate) const DEFAULT_PASSWORD: &str = "public";
 /// Where the auth file is when `dashboard_auth_file` does not say:
 /// `$XDG_DATA_HOME/roost/dashboard.json`, else `~/.local/share/roost/dashboard.json`.
 pub fn default_auth_file() -> Option<PathBuf> {
-    let data = std::env::var_os("XDG_DATA_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .filter(|v| !v.is_empty())
-                .map(|home| PathBuf::from(home).join(".local/share"))
-        })?;
-    Some(data.join("roost").join("dashboard.json"))
+    Some(roost_broker::config::data_dir()?.join("dashboard.json"))
 }
 
 /// Why the auth file cannot be used.

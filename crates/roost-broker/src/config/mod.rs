@@ -238,6 +238,21 @@ pub struct Config {
 /// The store's file name when `persistence_file` is not given.
 pub const DEFAULT_PERSISTENCE_FILE: &str = "roost.db";
 
+/// Roost's data directory, where what the configuration does not place goes (the message store,
+/// the dashboard's logins): `$XDG_DATA_HOME/roost`, else `$HOME/.local/share/roost`; `None` when
+/// neither variable is set.
+pub fn data_dir() -> Option<PathBuf> {
+    let data = std::env::var_os("XDG_DATA_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|v| !v.is_empty())
+                .map(|home| PathBuf::from(home).join(".local/share"))
+        })?;
+    Some(data.join("roost"))
+}
+
 /// The MQTT limit on packet size: the largest remaining length plus the fixed header.
 pub const MAX_PACKET_SIZE: u32 = 268_435_455 + 5;
 
