@@ -54,6 +54,9 @@ impl Recorder {
         self.progress.send_modify(|p| {
             p.finished = done;
             p.failures += u64::from(failed);
+            if failed {
+                p.last_failed = done;
+            }
         });
     }
 
@@ -112,6 +115,29 @@ async fn silent(peer: &mut Peer) {
     }
 }
 
+/// A broker on a recording store with a stored session `keeper` (MQTT 5, connected) subscribed
+/// to `t` at QoS 1.
+async fn broker_with_a_keeper() -> (Arc<Recorder>, Arc<Broker>, Peer) {
+    let store = Recorder::new(true);
+    let broker = broker_on(&store);
+    let mut sub = Peer::open(&broker, ProtocolVersion::V5);
+    sub.connect("keeper", false, 0, expiry(600), None).await;
+    sub.subscribe("t", QoS::AtLeastOnce).await;
+    (store, broker, sub)
+}
+
+/// A clean-session publisher that has sent `payload` to `t` at QoS 1 under `packet_id`.
+async fn published(broker: &Arc<Broker>, payload: &'static str, packet_id: u16) -> Peer {
+    let mut publisher = Peer::open(broker, ProtocolVersion::V5);
+    publisher
+        .connect("pub", true, 0, Properties::default(), None)
+        .await;
+    publisher
+        .send(publish("t", payload, QoS::AtLeastOnce, Some(packet_id)))
+        .await;
+    publisher
+}
+
 #[tokio::test(start_paused = true)]
 async fn puback_waits_for_the_commit_that_holds_the_delivery() {
     let store = Recorder::new(true);
@@ -124,13 +150,7 @@ async fn puback_waits_for_the_commit_that_holds_the_delivery() {
     assert!(sub.recv().await.is_none());
 
     store.set(false, false);
-    let mut publisher = Peer::open(&broker, ProtocolVersion::V5);
-    publisher
-        .connect("pub", true, 0, Properties::default(), None)
-        .await;
-    publisher
-        .send(publish("t", "kept", QoS::AtLeastOnce, Some(7)))
-        .await;
+    let mut publisher = published(&broker, "kept", 7).await;
     silent(&mut publisher).await;
     let stored = store.ops().iter().any(|op| {
         matches!(op, Op::PutDelivery { client, delivery, .. }
@@ -148,20 +168,9 @@ async fn puback_waits_for_the_commit_that_holds_the_delivery() {
 
 #[tokio::test(start_paused = true)]
 async fn a_failed_commit_is_never_acknowledged() {
-    let store = Recorder::new(true);
-    let broker = broker_on(&store);
-    let mut sub = Peer::open(&broker, ProtocolVersion::V5);
-    sub.connect("keeper", false, 0, expiry(600), None).await;
-    sub.subscribe("t", QoS::AtLeastOnce).await;
-
+    let (store, broker, _sub) = broker_with_a_keeper().await;
     store.set(false, false);
-    let mut publisher = Peer::open(&broker, ProtocolVersion::V5);
-    publisher
-        .connect("pub", true, 0, Properties::default(), None)
-        .await;
-    publisher
-        .send(publish("t", "lost", QoS::AtLeastOnce, Some(3)))
-        .await;
+    let mut publisher = published(&broker, "lost", 3).await;
     silent(&mut publisher).await;
     store.finish(true);
     match publisher.recv().await {
@@ -173,20 +182,9 @@ async fn a_failed_commit_is_never_acknowledged() {
 
 #[tokio::test(start_paused = true)]
 async fn an_unavailable_store_answers_quota_exceeded_and_the_broker_goes_on() {
-    let store = Recorder::new(true);
-    let broker = broker_on(&store);
-    let mut sub = Peer::open(&broker, ProtocolVersion::V5);
-    sub.connect("keeper", false, 0, expiry(600), None).await;
-    sub.subscribe("t", QoS::AtLeastOnce).await;
-
+    let (store, broker, mut sub) = broker_with_a_keeper().await;
     store.set(true, true);
-    let mut publisher = Peer::open(&broker, ProtocolVersion::V5);
-    publisher
-        .connect("pub", true, 0, Properties::default(), None)
-        .await;
-    publisher
-        .send(publish("t", "refused", QoS::AtLeastOnce, Some(4)))
-        .await;
+    let mut publisher = published(&broker, "refused", 4).await;
     match publisher.recv().await {
         Some(Packet::PubAck(ack)) => assert_eq!(ack.reason, ReasonCode::QUOTA_EXCEEDED),
         other => panic!("expected PUBACK 0x97, got {other:?}"),

@@ -248,6 +248,7 @@ impl Writer {
                     drop(q);
                     kept = batch;
                     progress.failures += 1;
+                    progress.last_failed = number;
                 }
             }
             progress.finished = number;

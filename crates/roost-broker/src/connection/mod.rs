@@ -121,9 +121,9 @@ pub(crate) struct Connection<S> {
     progress: Option<watch::Receiver<Progress>>,
     /// The commit everything in `pending` waits for (0: nothing waits).
     hold: u64,
-    /// The store's failure count when the current wait began: if it grew, the output held back
+    /// The first commit the output held back waits for: if any commit from there on fails, it
     /// may acknowledge something that was not written, and is dropped.
-    failures_seen: u64,
+    held_from: u64,
     /// A subscriber session this publisher filled, and until when reading waits for it to drain
     /// (boxed: rarely set, and every connection carries the field).
     throttle: Option<Box<(Arc<Session>, Instant)>>,
@@ -178,15 +178,11 @@ where
         identity,
         progress: None,
         hold: 0,
-        failures_seen: 0,
+        held_from: 0,
         throttle: None,
     };
     async move {
         conn.progress = conn.broker.store_progress();
-        if let Some(progress) = &mut conn.progress {
-            // Before CONNECT writes the session: a failure counted from here on concerns it.
-            conn.failures_seen = progress.borrow_and_update().failures;
-        }
         if conn.config.connection_messages {
             info!(
                 "New connection from {} on port {}.",
@@ -374,21 +370,19 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
     /// connection (MQTT 5: DISCONNECT 0x97) if a commit failed meanwhile: what is held back may
     /// acknowledge a change that was not written, so it is dropped, never sent.
     fn check_store(&mut self) -> Result<(), Ending> {
-        let Some(progress) = &mut self.progress else {
+        let (first, last) = (self.held_from, self.hold);
+        let Some(progress) = self.progress.as_mut().filter(|_| last != 0) else {
             return Ok(());
         };
-        let now = *progress.borrow_and_update();
-        if self.hold != 0 && now.finished >= self.hold {
-            if now.failures != self.failures_seen {
-                return Err(self.store_failed());
+        let outcome = progress.borrow_and_update().outcome(first, last);
+        match outcome {
+            None => Ok(()),
+            Some(Ok(())) => {
+                self.hold = 0;
+                Ok(())
             }
-            self.hold = 0;
+            Some(Err(_)) => Err(self.store_failed()),
         }
-        if self.hold == 0 {
-            // A new wait starts from here: a failure counted later concerns it.
-            self.failures_seen = now.failures;
-        }
-        Ok(())
     }
 
     /// Input resumes once the crowded subscriber has room again, or its time is up; true then.
@@ -410,8 +404,19 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         if durability.failed {
             return Err(self.store_failed());
         }
-        self.hold = self.hold.max(durability.commit);
+        self.hold_until(durability.commit);
         Ok(())
+    }
+
+    /// Holds the output from now on until commit `commit` (0: nothing to wait for).
+    fn hold_until(&mut self, commit: u64) {
+        if commit == 0 {
+            return;
+        }
+        if self.hold == 0 {
+            self.held_from = commit;
+        }
+        self.hold = self.hold.max(commit);
     }
 
     /// Drops the output held back and says why the connection ends.
@@ -571,19 +576,14 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             // Acknowledgements still held back go out only once the store has them (bounded:
             // a failed or stuck store drops them).
             let progress = self.progress.clone();
-            let hold = self.hold;
-            let failures = self.failures_seen;
+            let (first, last) = (self.held_from, self.hold);
             let written = tokio::time::timeout(LINGER, async move {
                 let mut progress = progress?;
-                let seen = progress
-                    .wait_for(|p| p.finished >= hold)
-                    .await
-                    .ok()
-                    .map(|p| p.failures);
-                seen.filter(|f| *f == failures)
+                let done = progress.wait_for(|p| p.finished >= last).await.ok()?;
+                done.outcome(first, last)
             })
             .await;
-            if !matches!(written, Ok(Some(_))) {
+            if !matches!(written, Ok(Some(Ok(())))) {
                 self.store_failed();
             }
         }

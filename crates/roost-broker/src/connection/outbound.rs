@@ -97,7 +97,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         if held.failed {
             return Err(self.store_failed());
         }
-        self.hold = self.hold.max(held.commit);
+        self.hold_until(held.commit);
         let total = sent.iter().sum();
         if total > 0 {
             let metrics = &self.broker.metrics;

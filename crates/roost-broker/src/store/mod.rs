@@ -134,9 +134,22 @@ pub enum Op {
 pub struct Progress {
     /// Every commit up to this number has ended (written, or failed).
     pub finished: u64,
-    /// How many commits have failed since start. A connection that waited while this grew
-    /// cannot tell whether its own ops were written, and must not acknowledge them.
+    /// How many commits have failed since start.
     pub failures: u64,
+    /// The number of the newest commit that failed (0: none). A connection that waited for
+    /// commits from `first` on must not acknowledge them if this is `first` or later: one of
+    /// its ops may not have been written.
+    pub last_failed: u64,
+}
+
+impl Progress {
+    /// Whether the commits `first..=last` have all ended, and whether one may have failed.
+    pub fn outcome(&self, first: u64, last: u64) -> Option<Result<(), Unavailable>> {
+        (self.finished >= last).then_some(match self.last_failed >= first {
+            true => Err(Unavailable),
+            false => Ok(()),
+        })
+    }
 }
 
 /// The store cannot take writes now (its last commit failed: disk full, I/O error).
@@ -248,5 +261,31 @@ impl Durability {
     pub(crate) fn join(&mut self, other: Durability) {
         self.commit = self.commit.max(other.commit);
         self.failed |= other.failed;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wait_fails_only_for_a_failure_at_or_after_its_first_commit() {
+        let p = |finished, last_failed| Progress {
+            finished,
+            failures: u64::from(last_failed > 0),
+            last_failed,
+        };
+        assert_eq!(p(4, 0).outcome(5, 6), None, "commit 6 has not ended");
+        assert_eq!(
+            p(6, 4).outcome(5, 6),
+            Some(Ok(())),
+            "4 failed before the wait"
+        );
+        assert_eq!(p(6, 5).outcome(5, 6), Some(Err(Unavailable)));
+        assert_eq!(
+            p(9, 8).outcome(5, 6),
+            Some(Err(Unavailable)),
+            "later: unknown"
+        );
     }
 }
