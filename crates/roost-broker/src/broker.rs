@@ -20,12 +20,13 @@ use crate::auth::{AuthFileError, Security};
 use arc_swap::{ArcSwap, Guard};
 
 use crate::config::{Config, Listener};
+use crate::links::Links;
 use crate::message::Message;
 use crate::metrics::Metrics;
 use crate::retained_tree::RetainedTree;
 use crate::session::{
-    Attachment, Control, Delivery, Enqueue, EnqueuePolicy, Enqueued, Identity, QueueLimits,
-    Session, SessionRef, SubscriptionData, NEVER_EXPIRES,
+    Attachment, Delivery, Enqueue, EnqueuePolicy, Enqueued, Identity, QueueLimits, Session,
+    SessionRef, SubscriptionData, NEVER_EXPIRES,
 };
 use crate::store::{Durability, Journal, Op, Progress, Store};
 use crate::topic_tree::TopicTree;
@@ -60,9 +61,8 @@ pub struct Broker {
     next_conn_id: AtomicU64,
     next_auto_id: AtomicU64,
     started: Instant,
-    /// What every connection listens for besides its own socket: shutdown and reloads in one
-    /// watch (a `changed()` future is 120 bytes of every connection's state).
-    signals: watch::Sender<Signals>,
+    /// The connections past CONNECT: how shutdown and reloads reach them, and their keep-alives.
+    links: Arc<Links>,
     /// Security per listener, by position in the configuration; swapped whole on reload.
     security: RwLock<Vec<Arc<Security>>>,
     /// Counts reloads, so connections re-read the configuration and re-check credentials.
@@ -99,15 +99,6 @@ pub(crate) struct Attached {
     pub(crate) durability: Durability,
 }
 
-/// Broker-wide news for connections.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Signals {
-    /// The broker is shutting down.
-    pub(crate) shutdown: bool,
-    /// How many reloads there have been.
-    pub(crate) reloads: u64,
-}
-
 /// What a publish did.
 pub(crate) struct Published {
     /// Sessions it was queued for.
@@ -121,7 +112,7 @@ pub(crate) struct Published {
 /// Tells the connection attached to `session`, if any, that another connection took it over.
 fn take_over(session: &Session) {
     if let Some(previous) = session.lock().attached.take() {
-        previous.control.tell(Control::TakenOver);
+        previous.conn.link.tell(crate::links::TAKEN_OVER);
     }
 }
 
@@ -163,7 +154,7 @@ impl Broker {
             next_conn_id: AtomicU64::new(1),
             next_auto_id: AtomicU64::new(1),
             started: Instant::now(),
-            signals: watch::channel(Signals::default()).0,
+            links: Arc::new(Links::new()),
             reloads: watch::channel(0).0,
             store,
             next_seq: AtomicU64::new(1),
@@ -230,7 +221,7 @@ impl Broker {
         self.config.store(Arc::new(config));
         *write(&self.security) = fresh;
         self.reloads.send_modify(|n| *n += 1);
-        self.signals.send_modify(|s| s.reloads += 1);
+        self.links.tell_all(crate::links::RELOADED);
         Ok(format!("{users} users, {acls} listeners with an ACL"))
     }
 
@@ -278,7 +269,7 @@ impl Broker {
     /// tests) with `listener`'s settings, until the connection ends.
     pub async fn serve<S>(self: &Arc<Self>, listener: Arc<Listener>, stream: S, peer: SocketAddr)
     where
-        S: AsyncRead + AsyncWrite + Send + 'static,
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         let identity = crate::transport::PeerIdentity::FromConnect;
         crate::connection::serve(self.clone(), listener, 0, stream, peer, identity).await;
@@ -286,7 +277,7 @@ impl Broker {
 
     /// Tells every connection to close (MQTT 5 clients get DISCONNECT 0x8B).
     pub fn shut_down(&self) {
-        self.signals.send_modify(|s| s.shutdown = true);
+        self.links.tell_all(crate::links::SHUTDOWN);
     }
 
     /// Changes after every successful reload (SIGHUP), so that what reads files of its own —
@@ -295,8 +286,9 @@ impl Broker {
         self.reloads.subscribe()
     }
 
-    pub(crate) fn signals(&self) -> watch::Receiver<Signals> {
-        self.signals.subscribe()
+    /// The connections past CONNECT.
+    pub(crate) fn links(&self) -> &Arc<Links> {
+        &self.links
     }
 
     pub(crate) fn next_conn_id(&self) -> u64 {
@@ -445,7 +437,7 @@ impl Broker {
         state
             .attached
             .as_ref()
-            .is_some_and(|a| a.control.tell(Control::Kicked))
+            .is_some_and(|a| a.conn.link.tell(crate::links::KICKED))
     }
 
     /// Detaches connection `conn_id` from `session`. A session with no expiry ends now; one that
@@ -510,7 +502,9 @@ impl Broker {
     /// Drops a session's subscriptions and messages.
     fn end_session(&self, session: &Arc<Session>) {
         let mut state = session.lock();
-        let filters: Vec<String> = state.subscriptions.drain().map(|(f, _)| f).collect();
+        let filters: Vec<String> = std::mem::take(&mut state.subscriptions)
+            .into_keys()
+            .collect();
         state.inflight.clear();
         while state.queue.pop().is_some() {}
         state.inbound_qos2.clear();

@@ -12,6 +12,7 @@ pub mod config;
 mod connection;
 mod file_error;
 mod inspect;
+mod links;
 mod message;
 mod metrics;
 mod restore;

@@ -10,11 +10,12 @@ use tracing::info;
 
 use super::{Client, Connection, Ending};
 use crate::auth::Verdict;
-use crate::session::{Attachment, ConnectionInfo, ControlSlot, Identity, NEVER_EXPIRES};
+use crate::links::Link;
+use crate::session::{Attachment, ConnectionInfo, Identity, NEVER_EXPIRES};
 use crate::store::Durability;
 use crate::transport::PeerIdentity;
 
-impl<S: AsyncRead + AsyncWrite> Connection<S> {
+impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     /// Waits for CONNECT (bounded by the connect timeout) and answers it. `None` when the
     /// connection must close; whatever must be said to the client is already in the write buffer.
     /// With the client comes what its CONNACK must wait for in the store.
@@ -87,11 +88,14 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         let session_expiry = self.session_expiry(&connect);
         let keep_alive = self.negotiate_keep_alive(connect.keep_alive, &mut properties);
         self.server_limits(&mut properties);
-        let control = Arc::new(ControlSlot::default());
+        let keep_alive_secs = keep_alive.map_or(0, |k| k.as_secs().try_into().unwrap_or(u16::MAX));
+        let username: Option<Arc<str>> = connect.username.as_deref().map(Arc::from);
         let info = Arc::new(ConnectionInfo {
+            link: Link::new(keep_alive_secs),
+            username: username.clone(),
             peer: self.peer,
             protocol: connect.protocol,
-            keep_alive: keep_alive.map_or(0, |k| k.as_secs().try_into().unwrap_or(u16::MAX)),
+            keep_alive: keep_alive_secs,
             clean_start: connect.clean_start,
             connected_at: SystemTime::now(),
             received: AtomicU64::new(0),
@@ -99,12 +103,11 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         });
         let attachment = Attachment {
             conn_id: self.conn_id,
-            control: control.clone(),
+            conn: info.clone(),
         };
-        let username: Option<Arc<str>> = connect.username.as_deref().map(Arc::from);
         let identity = Identity {
-            username: username.clone(),
-            listener: self.listener_index,
+            username,
+            listener: self.listener_index as usize,
         };
         let attached = self.broker.attach(
             &client_id,
@@ -115,6 +118,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             connect.will.as_ref(),
         );
         attached.session.lock().connection = Some(info.clone());
+        let slot = self.broker.links().add(&info);
         self.broker.metrics.client_connected();
         let properties = if v5 {
             properties
@@ -125,14 +129,11 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         self.log_connected(&connect, &client_id);
         let mut client = Client {
             session: attached.session,
-            id: client_id,
-            username,
             password: connect.password.clone().map(Box::new),
-            keep_alive,
             will: connect.will.map(Box::new),
             session_expiry,
-            control,
             info,
+            slot,
             aliases: None,
             client_alias_max: connect.properties.topic_alias_maximum.unwrap_or(0),
             client_receive_max: connect.properties.receive_maximum.unwrap_or(u16::MAX),
@@ -163,7 +164,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             return self.refuse(id, ReasonCode::NOT_AUTHORIZED, &why);
         }
         let security = self.security();
-        let verdict = match self.identity {
+        let verdict = match self.identity() {
             // With use_identity_as_username the certificate is the credential.
             PeerIdentity::Certificate(_) => Verdict::Allowed,
             _ => security.authenticate(connect.username.as_deref(), connect.password.as_deref()),
@@ -201,7 +202,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
     /// is the certificate's and CONNECT's user name and password are dropped, as Mosquitto does;
     /// a client whose certificate gives none is refused (bad user name or password).
     fn certificate_username(&mut self, connect: &mut Connect) -> Option<()> {
-        match &self.identity {
+        match self.identity() {
             PeerIdentity::FromConnect => Some(()),
             PeerIdentity::Certificate(name) => {
                 connect.username = Some(name.to_string());

@@ -20,7 +20,7 @@ use crate::message::Message;
 use crate::metrics::Metrics;
 use crate::store::{Durability, Op, Stage};
 
-impl<S: AsyncRead + AsyncWrite> Connection<S> {
+impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     pub(super) fn on_publish(
         &mut self,
         client: &mut Client,
@@ -53,10 +53,10 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         let packet_id = publish.packet_id.unwrap_or(0);
         if !self
             .security()
-            .can_publish(client.username.as_deref(), &client.id, &topic)
+            .can_publish(client.info.username.as_deref(), client.id(), &topic)
         {
             // Denied by the ACL: dropped; MQTT 5 hears 0x87, 3.x an ordinary acknowledgement.
-            debug!("Denied PUBLISH from {} to '{topic}'.", client.id);
+            debug!("Denied PUBLISH from {} to '{topic}'.", client.id());
             match publish.qos {
                 QoS::AtMostOnce => {}
                 QoS::AtLeastOnce => self.ack(Packet::PubAck, packet_id, ReasonCode::NOT_AUTHORIZED),
@@ -84,7 +84,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             }
             state.inbound_qos2.insert(packet_id);
             if state.stored {
-                mark = Some(Op::AddInbound(client.id.clone(), packet_id));
+                mark = Some(Op::AddInbound(client.id().clone(), packet_id));
             }
         }
         let qos = publish.qos;
@@ -99,7 +99,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             if qos != QoS::AtMostOnce && published.crowded.is_some() {
                 self.throttle = published
                     .crowded
-                    .map(|s| Box::new((s, tokio::time::Instant::now() + THROTTLE_MAX)));
+                    .map(|s| super::Throttle::new(s, THROTTLE_MAX));
             }
             match published.delivered {
                 0 => ReasonCode::NO_MATCHING_SUBSCRIBERS,
@@ -133,7 +133,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
                     let mut state = client.session.lock();
                     if state.inbound_qos2.remove(&packet_id) && state.stored {
                         self.broker
-                            .write_behind(|| Op::RemoveInbound(client.id.clone(), packet_id));
+                            .write_behind(|| Op::RemoveInbound(client.id().clone(), packet_id));
                     }
                 }
                 self.ack_with(Packet::PubRec, packet_id, reason, properties);
@@ -217,8 +217,8 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             retain: publish.retain,
             properties,
             expires_at: Message::expiry_from(Instant::now(), expiry),
-            origin: Some(client.id.clone()),
-            origin_username: client.username.clone(),
+            origin: Some(client.id().clone()),
+            origin_username: client.info.username.clone(),
         }
     }
 
@@ -229,7 +229,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
     ) -> Result<(), Ending> {
         let failed = rec.reason.is_error();
         let seq = client.session.lock().inflight.pubrec(rec.packet_id, failed);
-        let client_id = &client.id;
+        let client_id = client.id();
         match seq {
             Some(0) | None => {}
             Some(seq) if failed => self.broker.write_behind(|| Op::DeleteDelivery {
@@ -270,7 +270,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         let durability = match known && state.stored {
             true => self
                 .broker
-                .write(|| Op::RemoveInbound(client.id.clone(), rel.packet_id)),
+                .write(|| Op::RemoveInbound(client.id().clone(), rel.packet_id)),
             false => Durability::default(),
         };
         drop(state);

@@ -13,7 +13,7 @@ use crate::metrics::Metrics;
 use crate::session::{Awaiting, Delivery};
 use crate::store::{Durability, Op, Stage};
 
-impl<S: AsyncRead + AsyncWrite> Connection<S> {
+impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     /// Encodes queued deliveries while the window and the write buffer allow.
     pub(super) fn fill_from_session(&mut self, client: &mut Client) -> Result<(), Ending> {
         if self.pending.len() >= WRITE_HIGH_WATER {
@@ -60,7 +60,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
                 Metrics::add(counter, 1);
                 if delivery.seq != 0 {
                     self.broker.write_behind(|| Op::DeleteDelivery {
-                        client: client.id.clone(),
+                        client: client.id().clone(),
                         seq: delivery.seq,
                     });
                 }
@@ -75,7 +75,7 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
             };
             if let (Some(packet_id), true) = (packet_id, delivery.seq != 0) {
                 let op = || Op::PutInflight {
-                    client: client.id.clone(),
+                    client: client.id().clone(),
                     seq: delivery.seq,
                     packet_id,
                     stage: Stage::Published,

@@ -30,7 +30,7 @@ fn match_filter(filter: &str) -> &str {
     }
 }
 
-impl<S: AsyncRead + AsyncWrite> Connection<S> {
+impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     /// A filter as the broker stores it: the mount point before the filter (inside a shared
     /// subscription, before its real filter).
     fn mounted_filter(&self, filter: &str) -> String {
@@ -84,15 +84,15 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         let filter = self.mounted_filter(&entry.filter);
         let security = self.security();
         if !security.can_subscribe(
-            client.username.as_deref(),
-            &client.id,
+            client.info.username.as_deref(),
+            client.id(),
             match_filter(&filter),
         ) {
-            debug!("Denied SUBSCRIBE from {} to '{filter}'.", client.id);
+            debug!("Denied SUBSCRIBE from {} to '{filter}'.", client.id());
             return ReasonCode::NOT_AUTHORIZED;
         }
         let granted = entry.options.qos.min(self.listener.max_qos);
-        info!(target: LogType::SUBSCRIBE_TARGET, "{} {} {filter}", client.id, granted as u8);
+        info!(target: LogType::SUBSCRIBE_TARGET, "{} {} {filter}", client.id(), granted as u8);
         let data = SubscriptionData {
             qos: granted,
             no_local: entry.options.no_local,
@@ -130,9 +130,9 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         self.broker
             .for_each_retained(filter, |msg| found.push(msg.clone()));
         let security = self.security();
-        let user = client.username.as_deref();
+        let user = client.info.username.as_deref();
         for msg in found {
-            if !security.can_receive(user, &client.id, &msg.topic) || !self.source_allowed(&msg) {
+            if !security.can_receive(user, client.id(), &msg.topic) || !self.source_allowed(&msg) {
                 continue;
             }
             let upgrade = self.config.upgrade_outgoing_qos;
@@ -170,7 +170,9 @@ impl<S: AsyncRead + AsyncWrite> Connection<S> {
         let reasons = unsubscribe
             .filters
             .iter()
-            .inspect(|filter| info!(target: LogType::UNSUBSCRIBE_TARGET, "{} {filter}", client.id))
+            .inspect(
+                |filter| info!(target: LogType::UNSUBSCRIBE_TARGET, "{} {filter}", client.id()),
+            )
             .map(|filter| {
                 let filter = self.mounted_filter(filter);
                 match self

@@ -22,7 +22,7 @@ pub(super) fn schedule(broker: &Arc<Broker>, client: &Client, will: Will, keep: 
         .will_delay_interval
         .unwrap_or(0)
         .min(client.session_expiry);
-    let origin = (client.id.clone(), client.username.clone());
+    let origin = (client.id().clone(), client.info.username.clone());
     let after = Duration::from_secs(u64::from(delay));
     schedule_for(broker, &client.session, origin, will, after, keep);
 }

@@ -9,7 +9,7 @@
 mod inflight;
 mod queue;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::hash::{Hash, Hasher};
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;
@@ -17,7 +17,6 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Instant, SystemTime};
 
 use roost_proto::{ProtocolVersion, QoS};
-use tokio::sync::Notify;
 
 use crate::message::Message;
 use crate::metrics::Metrics;
@@ -74,55 +73,21 @@ pub(crate) struct SubscriptionData {
     pub(crate) retain_handling: u8,
 }
 
-/// A message from the broker to the connection task attached to a session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Control {
-    /// Another connection took the session over (MQTT 5: DISCONNECT 0x8E).
-    TakenOver,
-    /// An administrator disconnected the client (MQTT 5: DISCONNECT 0x98).
-    Kicked,
-}
-
-/// Where the broker leaves a [`Control`] for a connection: one slot and a wake-up. Lighter than a
-/// channel (every connection has one), and only the first word counts: a connection told to close
-/// closes once.
-#[derive(Debug, Default)]
-pub(crate) struct ControlSlot {
-    told: std::sync::OnceLock<Control>,
-    wake: Notify,
-}
-
-impl ControlSlot {
-    /// Tells the connection to close for `why`; false when it was already told.
-    pub(crate) fn tell(&self, why: Control) -> bool {
-        let first = self.told.set(why).is_ok();
-        if first {
-            self.wake.notify_one();
-        }
-        first
-    }
-
-    /// Resolves with the word once the broker has said it.
-    pub(crate) async fn heard(&self) -> Control {
-        loop {
-            if let Some(why) = self.told.get() {
-                return *why;
-            }
-            self.wake.notified().await;
-        }
-    }
-}
-
 /// The connection currently attached to a session.
 #[derive(Debug)]
 pub(crate) struct Attachment {
     pub(crate) conn_id: u64,
-    pub(crate) control: Arc<ControlSlot>,
+    /// The connection's facts, and its link for the broker's news (wake-ups, takeover).
+    pub(crate) conn: Arc<ConnectionInfo>,
 }
 
-/// Facts about one connection, set at CONNECT, for the HTTP API's client list.
+/// Facts about one connection, set at CONNECT, for the HTTP API's client list, and the link
+/// through which the broker wakes it.
 #[derive(Debug)]
 pub(crate) struct ConnectionInfo {
+    pub(crate) link: crate::links::Link,
+    /// The user name it connected with (or its certificate's).
+    pub(crate) username: Option<Arc<str>>,
     pub(crate) peer: SocketAddr,
     pub(crate) protocol: ProtocolVersion,
     /// Keep-alive in force, in seconds (0: none).
@@ -153,10 +118,11 @@ pub(crate) struct SessionState {
     pub(crate) attached: Option<Attachment>,
     pub(crate) queue: OutboundQueue,
     pub(crate) inflight: Inflight,
-    /// Filter (as subscribed, `$share/...` included) → options; mirrors the topic tree.
-    pub(crate) subscriptions: HashMap<String, SubscriptionData>,
+    /// Filter (as subscribed, `$share/...` included) → options; mirrors the topic tree. (B-trees
+    /// here: empty, they are half the size of hash tables, and every session has both.)
+    pub(crate) subscriptions: BTreeMap<String, SubscriptionData>,
     /// Inbound QoS 2 packet identifiers answered with PUBREC and awaiting PUBREL.
-    pub(crate) inbound_qos2: HashSet<u16>,
+    pub(crate) inbound_qos2: BTreeSet<u16>,
     /// Seconds the session outlives its connection.
     pub(crate) expiry_interval: u32,
     /// Counts attachments, so a delayed expiry or will can tell if the client came back.
@@ -199,7 +165,8 @@ impl SessionState {
             (None, None) => Some(SystemTime::now()),
             (Some(_), _) => None,
         };
-        let mut subscriptions: Vec<StoredSubscription> = self
+        // In filter order, as the map keeps them.
+        let subscriptions: Vec<StoredSubscription> = self
             .subscriptions
             .iter()
             .map(|(filter, d)| StoredSubscription {
@@ -211,7 +178,6 @@ impl SessionState {
                 retain_handling: d.retain_handling,
             })
             .collect();
-        subscriptions.sort_by(|a, b| a.filter.cmp(&b.filter));
         SessionRecord {
             expiry_interval: self.expiry_interval,
             disconnected_at,
@@ -263,7 +229,6 @@ pub struct Session {
     /// When the session began, for the HTTP API.
     pub(crate) created_at: SystemTime,
     state: Mutex<SessionState>,
-    wake: Notify,
 }
 
 impl Session {
@@ -276,7 +241,6 @@ impl Session {
             client_id,
             created_at: SystemTime::now(),
             state: Mutex::new(state),
-            wake: Notify::new(),
         }
     }
 
@@ -291,16 +255,6 @@ impl Session {
         self.state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// Resolves when a delivery was queued since the last wake-up.
-    pub(crate) async fn woken(&self) {
-        self.wake.notified().await;
-    }
-
-    /// Wakes the attached connection.
-    pub(crate) fn wake(&self) {
-        self.wake.notify_one();
     }
 
     /// Queues one delivery if `allowed` says the session's client may receive it (the ACL). A QoS 1/2 delivery to a stored session is written to the
@@ -357,10 +311,10 @@ impl Session {
         }
         state.dropping = dropped > 0;
         let crowded = online && reliable && state.queue.filled_past(policy.limits, CROWDED);
-        drop(state);
-        if online {
-            self.wake();
+        if let Some(attached) = &state.attached {
+            attached.conn.link.tell(crate::links::WOKEN);
         }
+        drop(state);
         match crowded {
             true => Enqueued::Crowded,
             false => Enqueued::Queued,
