@@ -5,13 +5,14 @@
 
 mod common;
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
 use common::Mosquitto;
 use roost_client::{
-    Client, ClientError, ClientOptions, CloseCause, Incoming, Message, Properties, ProtocolVersion,
-    QoS, ReasonCode, SubscribeFilter, SubscriptionOptions, Will,
+    Client, ClientError, ClientOptions, CloseCause, Direction, Incoming, Message, Packet,
+    Properties, ProtocolVersion, QoS, ReasonCode, SubscribeFilter, SubscriptionOptions, Will,
 };
 use tokio::time::timeout;
 
@@ -205,6 +206,57 @@ async fn nothing_listening_is_an_io_error() {
     );
 }
 
+/// Every packet one client wrote or read, in the order its session task saw them.
+type Wire = Arc<Mutex<Vec<(Direction, Packet)>>>;
+
+/// `opts` with a packet hook that records into the returned [`Wire`].
+fn recording(mut opts: ClientOptions) -> (ClientOptions, Wire) {
+    let wire = Wire::default();
+    let log = Arc::clone(&wire);
+    opts.packet_hook = Some(Arc::new(move |direction, packet: &Packet| {
+        log.lock()
+            .expect("wire log")
+            .push((direction, packet.clone()));
+    }));
+    (opts, wire)
+}
+
+/// What `pick` takes from the packets that went `direction`, in wire order.
+fn picked<T>(wire: &Wire, direction: Direction, pick: impl Fn(&Packet) -> Option<T>) -> Vec<T> {
+    let packets = wire.lock().expect("wire log");
+    packets
+        .iter()
+        .filter(|(d, _)| *d == direction)
+        .filter_map(|(_, packet)| pick(packet))
+        .collect()
+}
+
+/// The message number a payload of [`many_outstanding_publishes_all_complete`] carries.
+fn number(payload: &[u8]) -> usize {
+    std::str::from_utf8(payload)
+        .expect("utf8")
+        .parse()
+        .expect("number")
+}
+
+/// The QoS [`many_outstanding_publishes_all_complete`] publishes message `i` at.
+fn qos_of(i: usize) -> QoS {
+    [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce][i % 3]
+}
+
+/// Fails at the first place `got` and `want` differ, rather than printing both whole.
+fn assert_same_order<T: PartialEq + std::fmt::Debug>(what: &str, got: &[T], want: &[T]) {
+    if let Some(at) = (0..got.len().min(want.len())).find(|&k| got[k] != want[k]) {
+        let near = at.saturating_sub(3);
+        panic!(
+            "{what}: at {at} got {:?}, wanted {:?}",
+            &got[near..got.len().min(at + 4)],
+            &want[near..want.len().min(at + 4)]
+        );
+    }
+    assert_eq!(got.len(), want.len(), "{what}: how many");
+}
+
 #[tokio::test]
 async fn many_outstanding_publishes_all_complete() {
     let Some(broker) = Mosquitto::start() else {
@@ -212,18 +264,16 @@ async fn many_outstanding_publishes_all_complete() {
     };
     const N: usize = 2000;
     for protocol in [ProtocolVersion::V3_1_1, ProtocolVersion::V5] {
-        let (sub, _, mut incoming) = Client::connect(options(&broker, protocol))
-            .await
-            .expect("sub");
+        let (sub_opts, sub_wire) = recording(options(&broker, protocol));
+        let (sub, _, mut incoming) = Client::connect(sub_opts).await.expect("sub");
         sub.subscribe(
             vec![filter("many", QoS::ExactlyOnce)],
             Properties::default(),
         )
         .await
         .expect("suback");
-        let (publisher, connected, pub_incoming) = Client::connect(options(&broker, protocol))
-            .await
-            .expect("pub");
+        let (pub_opts, pub_wire) = recording(options(&broker, protocol));
+        let (publisher, connected, pub_incoming) = Client::connect(pub_opts).await.expect("pub");
         if protocol.is_v5() {
             assert!(
                 connected.properties.receive_maximum.is_some(),
@@ -232,9 +282,14 @@ async fn many_outstanding_publishes_all_complete() {
         }
         let mut pending = Vec::with_capacity(N);
         for i in 0..N {
-            let qos = [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce][i % 3];
             let started = publisher
-                .begin_publish("many", i.to_string(), qos, false, Properties::default())
+                .begin_publish(
+                    "many",
+                    i.to_string(),
+                    qos_of(i),
+                    false,
+                    Properties::default(),
+                )
                 .await
                 .unwrap_or_else(|e| panic!("queued {i}: {e:?} {:?}", pub_incoming.close_cause()));
             pending.push(started);
@@ -246,9 +301,36 @@ async fn many_outstanding_publishes_all_complete() {
                 .expect("completes");
             assert!(outcome.is_success());
         }
-        // Every message arrives exactly once, in order within its QoS [MQTT-4.6.0-6].
+
+        // The publisher wrote its messages in the order they were begun: QoS 0 at once, QoS 1
+        // and 2 through one in-flight window that releases them first come first served.
+        let sent = |keep: fn(QoS) -> bool| {
+            picked(&pub_wire, Direction::Sent, |packet| match packet {
+                Packet::Publish(p) if keep(p.qos) => Some(number(&p.payload)),
+                _ => None,
+            })
+        };
+        let begun =
+            |keep: fn(QoS) -> bool| -> Vec<usize> { (0..N).filter(|&i| keep(qos_of(i))).collect() };
+        let qos0 = |q: QoS| q == QoS::AtMostOnce;
+        let qos12 = |q: QoS| q != QoS::AtMostOnce;
+        assert_same_order("QoS 0 PUBLISH sent", &sent(qos0), &begun(qos0));
+        assert_same_order("QoS 1/2 PUBLISH sent", &sent(qos12), &begun(qos12));
+        // PUBREL goes in the order of PUBREC [MQTT-4.6.0-4].
+        let recs = picked(&pub_wire, Direction::Received, |packet| match packet {
+            Packet::PubRec(r) => Some(r.packet_id),
+            _ => None,
+        });
+        let rels = picked(&pub_wire, Direction::Sent, |packet| match packet {
+            Packet::PubRel(r) => Some(r.packet_id),
+            _ => None,
+        });
+        assert_same_order("PUBREL after PUBREC", &rels, &recs);
+
+        // Every message arrives exactly once, and the subscriber hands them to the application
+        // in the order the broker wrote them.
         let mut seen = vec![false; N];
-        let mut last = [None::<usize>; 3];
+        let mut delivered = Vec::with_capacity(N);
         for n in 0..N {
             let Ok(Some(message)) = timeout(LIMIT, incoming.recv()).await else {
                 let missing: Vec<usize> = (0..N).filter(|i| !seen[*i]).collect();
@@ -258,22 +340,28 @@ async fn many_outstanding_publishes_all_complete() {
                     &missing[..missing.len().min(20)]
                 );
             };
-            let i: usize = std::str::from_utf8(&message.payload)
-                .expect("utf8")
-                .parse()
-                .expect("number");
+            let i = number(&message.payload);
             assert!(
                 !std::mem::replace(&mut seen[i], true),
                 "message {i} arrived twice"
             );
-            let level = message.qos as usize;
-            assert!(
-                last[level] < Some(i),
-                "{i} after {:?} at QoS {level}",
-                last[level]
-            );
-            last[level] = Some(i);
+            delivered.push(i);
         }
+        let arrived = picked(&sub_wire, Direction::Received, |packet| match packet {
+            Packet::Publish(p) => Some(number(&p.payload)),
+            _ => None,
+        });
+        assert_same_order("delivered as received", &delivered, &arrived);
+        // The order the broker wrote them in is not checked. MQTT-4.6.0-6 asks the broker for
+        // the publisher's order per topic and QoS, and Mosquitto 2.0.11 breaks it once its queue
+        // to a subscriber is in use (a 3.1.1 subscriber may have 20 messages in flight). In a
+        // failing run of this test recorded with packet hooks, the publisher sent QoS 2 messages
+        // 218, 221, 224 and their PUBRELs in order; Mosquitto numbered them 153, 155, 157 for
+        // the subscriber, in order, and wrote 157 first. Two raw-socket clients with no roost
+        // code between them see the same for QoS 1 and 2, in 7 runs of 12. In 2.0.11 a PUBACK or
+        // PUBCOMP frees quota, but db__message_delete_outgoing releases queued messages by the
+        // acknowledged one's place in the in-flight list, not by quota, so it may release none;
+        // db__message_insert looks only at the quota and sends the next message past them.
     }
 }
 
