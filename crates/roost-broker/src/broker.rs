@@ -449,7 +449,7 @@ impl Broker {
         }
         state.attached = None;
         state.disconnected_at = Some(Instant::now());
-        if !self.config().queue_qos0_messages {
+        if !self.config().queue_qos0_messages && state.queue.len() > 0 {
             state.queue.drop_qos0();
         }
         let expiry = state.expiry_interval;
@@ -505,8 +505,8 @@ impl Broker {
         let filters: Vec<String> = std::mem::take(&mut state.subscriptions)
             .into_keys()
             .collect();
-        state.inflight.clear();
-        while state.queue.pop().is_some() {}
+        state.inflight.reset();
+        state.queue.reset();
         state.inbound_qos2.clear();
         state.will = None;
         if std::mem::take(&mut state.stored) {

@@ -48,6 +48,14 @@ impl Default for Inflight {
     }
 }
 
+impl super::Empty for Inflight {
+    const EMPTY: &'static Inflight = &Inflight {
+        entries: VecDeque::new(),
+        next_id: 1,
+        bytes: 0,
+    };
+}
+
 impl Inflight {
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
@@ -143,12 +151,6 @@ impl Inflight {
         let entry = self.entries.remove(index)?;
         self.bytes -= entry.delivery.msg.size();
         Some(entry.delivery.seq)
-    }
-
-    /// Drops every entry (a clean session ending).
-    pub(crate) fn clear(&mut self) {
-        self.entries.clear();
-        self.bytes = 0;
     }
 }
 

@@ -109,6 +109,37 @@ pub(crate) struct Identity {
     pub(crate) listener: usize,
 }
 
+/// A value made on its first change: until then it reads as empty and costs one pointer. Most
+/// sessions never queue a message, and the queue and the in-flight window are 104 bytes.
+#[derive(Debug, Default)]
+pub(crate) struct Lazy<T: 'static>(Option<Box<T>>);
+
+/// A type with an empty value to read while a [`Lazy`] holds none.
+pub(crate) trait Empty: Default + 'static {
+    const EMPTY: &'static Self;
+}
+
+impl<T: Empty> std::ops::Deref for Lazy<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        self.0.as_deref().unwrap_or(T::EMPTY)
+    }
+}
+
+impl<T: Empty> std::ops::DerefMut for Lazy<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        self.0.get_or_insert_with(Box::default)
+    }
+}
+
+impl<T> Lazy<T> {
+    /// Drops the value: it reads as empty again.
+    pub(crate) fn reset(&mut self) {
+        self.0 = None;
+    }
+}
+
 /// Session expiry interval meaning "never expires" (MQTT 5: 0xFFFFFFFF; MQTT 3 persistent).
 pub(crate) const NEVER_EXPIRES: u32 = u32::MAX;
 
@@ -116,8 +147,8 @@ pub(crate) const NEVER_EXPIRES: u32 = u32::MAX;
 #[derive(Debug, Default)]
 pub(crate) struct SessionState {
     pub(crate) attached: Option<Attachment>,
-    pub(crate) queue: OutboundQueue,
-    pub(crate) inflight: Inflight,
+    pub(crate) queue: Lazy<OutboundQueue>,
+    pub(crate) inflight: Lazy<Inflight>,
     /// Filter (as subscribed, `$share/...` included) → options; mirrors the topic tree. (B-trees
     /// here: empty, they are half the size of hash tables, and every session has both.)
     pub(crate) subscriptions: BTreeMap<String, SubscriptionData>,

@@ -32,6 +32,15 @@ pub(crate) struct OutboundQueue {
     qos0_bytes: usize,
 }
 
+impl super::Empty for OutboundQueue {
+    const EMPTY: &'static OutboundQueue = &OutboundQueue {
+        items: VecDeque::new(),
+        bytes: 0,
+        qos0: 0,
+        qos0_bytes: 0,
+    };
+}
+
 impl OutboundQueue {
     /// Deliveries waiting.
     pub(crate) fn len(&self) -> usize {
