@@ -93,6 +93,14 @@ pub(crate) struct BenchArgs {
     /// Connections opened at once (connection phase of every scenario).
     #[arg(long = "connect-concurrency", default_value_t = 100)]
     pub(crate) connect_concurrency: usize,
+    /// conn: open the connections in this many equal waves, --wave-gap seconds apart, and
+    /// report the broker's memory per connection of the last wave too (what connections cost
+    /// on a broker that already holds idle ones).
+    #[arg(long = "waves", default_value_t = 1)]
+    pub(crate) waves: u32,
+    /// conn: seconds between waves.
+    #[arg(long = "wave-gap", default_value_t = 3.0)]
+    pub(crate) wave_gap: f64,
     /// TLS (--tls, --cafile, --cert/--key, --insecure ...) and WebSocket (--ws, --ws-path),
     /// as `roost pub` takes them.
     #[command(flatten)]
@@ -126,6 +134,7 @@ impl BenchArgs {
             ("-d", self.duration.unwrap_or(1.0)),
             ("--warmup", self.warmup),
             ("--drain", self.drain),
+            ("--wave-gap", self.wave_gap),
         ] {
             if !(value.is_finite() && value >= 0.0) {
                 bail!("{flag} {value}: seconds must be a non-negative number");
@@ -133,6 +142,13 @@ impl BenchArgs {
         }
         if self.connect_concurrency == 0 {
             bail!("--connect-concurrency 0: at least one connection must be opened at a time");
+        }
+        if self.waves == 0 || self.waves > self.clients {
+            bail!(
+                "--waves {}: between 1 and the number of connections (-c {})",
+                self.waves,
+                self.clients
+            );
         }
         Ok(())
     }

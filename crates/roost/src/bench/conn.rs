@@ -1,5 +1,8 @@
 //! The conn scenario: open N idle connections, hold them, report how fast they opened and, with
-//! `--pid`, how much resident memory the broker spends per connection.
+//! `--pid`, how much resident memory the broker spends per connection. With `--waves`, the
+//! connections come in waves some seconds apart, and the last wave's own figure says what a
+//! connection costs on a broker that already holds idle ones (a broker may spend less on a
+//! connection once it has been idle a while, and reuse what it gave back).
 
 use std::time::Duration;
 
@@ -17,30 +20,39 @@ const DEFAULT_HOLD: Duration = Duration::from_secs(2);
 /// Opens `-c` connections, holds them for `-d` seconds, and closes them.
 pub(crate) async fn run(args: &BenchArgs, target: &Target) -> Result<Report> {
     raise_fd_limit();
-    let before = args.pid.and_then(|pid| procstat::sample(pid).ok());
+    let sample = || args.pid.and_then(|pid| procstat::sample(pid).ok());
+    let before = sample();
     let pid = std::process::id();
-    let ids = (0..args.clients)
-        .map(|i| format!("bench-{pid}-conn-{i}"))
-        .collect();
-    let opened = open_many(args, target, ids).await?;
-    let connections = opened.conns.len() as u64;
+    let gap = Duration::from_secs_f64(args.wave_gap);
+    let mut conns = Vec::new();
+    let mut opening = Duration::ZERO;
+    let mut last_wave = (before, 0);
+    for wave in 0..args.waves {
+        if wave > 0 {
+            tokio::time::sleep(gap).await;
+            last_wave.0 = sample();
+        }
+        let range = wave_range(args.clients, args.waves, wave);
+        last_wave.1 = range.len() as u64;
+        let ids = range.map(|i| format!("bench-{pid}-conn-{i}")).collect();
+        let opened = open_many(args, target, ids).await?;
+        opening += opened.elapsed;
+        conns.extend(opened.conns);
+    }
+    let connections = conns.len() as u64;
     let hold = args.duration.map_or(DEFAULT_HOLD, Duration::from_secs_f64);
     tokio::time::sleep(hold).await;
-    let after = args.pid.and_then(|pid| procstat::sample(pid).ok());
-    let held = opened
-        .conns
-        .iter()
-        .filter(|c| !c.client.is_closed())
-        .count() as u64;
+    let after = sample();
+    let held = conns.iter().filter(|c| !c.client.is_closed()).count() as u64;
     let mut report = Report {
         scenario: args.scenario.name(),
         qos: args.qos,
         version: args.version,
         size: args.size,
         connections,
-        connections_per_sec: per_sec(connections, opened.elapsed.as_secs_f64()),
+        connections_per_sec: per_sec(connections, opening.as_secs_f64()),
         held: Some(held),
-        seconds: opened.elapsed.as_secs_f64() + hold.as_secs_f64(),
+        seconds: opening.as_secs_f64() + hold.as_secs_f64(),
         ..Report::default()
     };
     if let (Some(before), Some(after)) = (before, after) {
@@ -49,8 +61,24 @@ pub(crate) async fn run(args: &BenchArgs, target: &Target) -> Result<Report> {
         let grown = after.rss_kb.saturating_sub(before.rss_kb) as f64 * 1024.0;
         report.broker_rss_bytes_per_conn = (connections > 0).then(|| grown / connections as f64);
     }
-    drop(opened);
+    if let (true, Some(wave_start), Some(after)) = (args.waves > 1, last_wave.0, after) {
+        let grown = after.rss_kb.saturating_sub(wave_start.rss_kb) as f64 * 1024.0;
+        report.broker_rss_bytes_per_conn_last_wave = Some(grown / last_wave.1.max(1) as f64);
+    }
+    drop(conns);
     Ok(report)
+}
+
+/// The connection numbers of wave `wave` of `waves`: equal shares, the last taking what is left.
+fn wave_range(clients: u32, waves: u32, wave: u32) -> std::ops::Range<u32> {
+    let share = clients / waves;
+    let start = share * wave;
+    let end = if wave + 1 == waves {
+        clients
+    } else {
+        start + share
+    };
+    start..end
 }
 
 /// Lets this process use as many descriptors as the hard limit allows: one per connection.
@@ -58,5 +86,18 @@ fn raise_fd_limit() {
     use nix::sys::resource::{getrlimit, setrlimit, Resource};
     if let Ok((_soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) {
         let _ = setrlimit(Resource::RLIMIT_NOFILE, hard, hard);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wave_range;
+
+    #[test]
+    fn waves_share_the_connections_and_the_last_takes_the_rest() {
+        assert_eq!(wave_range(10, 1, 0), 0..10);
+        assert_eq!(wave_range(10, 3, 0), 0..3);
+        assert_eq!(wave_range(10, 3, 1), 3..6);
+        assert_eq!(wave_range(10, 3, 2), 6..10);
     }
 }

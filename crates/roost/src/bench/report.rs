@@ -41,6 +41,9 @@ pub(crate) struct Report {
     pub(crate) broker_cpu_secs_per_million: Option<f64>,
     pub(crate) broker_rss_kb: Option<u64>,
     pub(crate) broker_rss_bytes_per_conn: Option<f64>,
+    /// conn with --waves: RSS growth from just before the last wave to the end, per connection
+    /// of that wave.
+    pub(crate) broker_rss_bytes_per_conn_last_wave: Option<f64>,
     /// CPU time of `roost bench` itself over the whole run (the clients' side: TLS handshakes
     /// and encryption show there too).
     pub(crate) client_cpu_secs: Option<f64>,
@@ -103,6 +106,10 @@ impl Report {
             (
                 "broker_rss_bytes_per_conn",
                 self.broker_rss_bytes_per_conn.into(),
+            ),
+            (
+                "broker_rss_bytes_per_conn_last_wave",
+                self.broker_rss_bytes_per_conn_last_wave.into(),
             ),
             ("seconds", Value::Num(self.seconds)),
         ]
@@ -185,6 +192,9 @@ impl Report {
             }
             if let Some(per) = self.broker_rss_bytes_per_conn {
                 let _ = write!(out, ", {per:.0} B RSS per connection");
+            }
+            if let Some(per) = self.broker_rss_bytes_per_conn_last_wave {
+                let _ = write!(out, " ({per:.0} B per connection of the last wave)");
             }
             out.push('\n');
         }
