@@ -63,6 +63,8 @@ pub struct Broker {
     started: Instant,
     /// The connections past CONNECT: how shutdown and reloads reach them, and their keep-alives.
     links: Arc<Links>,
+    /// Where idle plain TCP connections wait without a task.
+    parking: crate::parking::ParkingLot,
     /// Security per listener, by position in the configuration; swapped whole on reload.
     security: RwLock<Vec<Arc<Security>>>,
     /// Counts reloads, so connections re-read the configuration and re-check credentials.
@@ -155,6 +157,7 @@ impl Broker {
             next_auto_id: AtomicU64::new(1),
             started: Instant::now(),
             links: Arc::new(Links::new()),
+            parking: crate::parking::ParkingLot::default(),
             reloads: watch::channel(0).0,
             store,
             next_seq: AtomicU64::new(1),
@@ -289,6 +292,16 @@ impl Broker {
     /// The connections past CONNECT.
     pub(crate) fn links(&self) -> &Arc<Links> {
         &self.links
+    }
+
+    /// Where idle plain TCP connections wait.
+    pub(crate) fn parking(&self) -> &crate::parking::ParkingLot {
+        &self.parking
+    }
+
+    /// Connections parked now: idle plain TCP connections waiting without a task.
+    pub fn parked_count(&self) -> usize {
+        self.parking.count()
     }
 
     pub(crate) fn next_conn_id(&self) -> u64 {

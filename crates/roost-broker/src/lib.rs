@@ -15,6 +15,7 @@ mod inspect;
 mod links;
 mod message;
 mod metrics;
+mod parking;
 mod restore;
 pub mod retained_tree;
 mod server;

@@ -7,11 +7,13 @@
 //!
 //! [`Links`] lists the connections, so that shutdown and reload reach them all, and checks their
 //! keep-alives in one sweep every [`SWEEP`] instead of a `Sleep` per connection (112 bytes of
-//! every connection's state; the sweep reads one atomic per connection).
+//! every connection's state; the sweep reads one atomic per connection). The same sweep tells a
+//! plain TCP connection that has done nothing for [`PARK_AFTER`] to park (see
+//! [`crate::parking`]).
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use futures_util::task::AtomicWaker;
@@ -21,6 +23,12 @@ use crate::session::ConnectionInfo;
 
 /// How often the keep-alives are checked; a silent client is closed at most this late.
 const SWEEP: Duration = Duration::from_millis(100);
+/// How long a connection that can park does nothing (reads, writes, news) before it is told to,
+/// at first. Each time it comes back soon after parking (within four times its delay) the delay
+/// doubles, up to [`PARK_AFTER_MAX`]: a client with traffic every few seconds soon stays in its
+/// task instead of paying a park and a wake-up per message; a silent one parks after a second.
+const PARK_AFTER: u32 = 1000;
+const PARK_AFTER_MAX: u32 = 64_000;
 
 /// The session was taken over by another connection.
 pub(crate) const TAKEN_OVER: u8 = 1;
@@ -36,23 +44,38 @@ pub(crate) const SILENT: u8 = 8;
 pub(crate) const RELOADED: u8 = 16;
 /// A delivery was queued for the session.
 pub(crate) const WOKEN: u8 = 32;
+/// The connection has been idle for [`PARK_AFTER`]: it may park.
+pub(crate) const PARK: u8 = 64;
 
 /// One connection's end of the broker's news (inside its [`ConnectionInfo`]).
+///
+/// Times are milliseconds since [`Links`]' epoch, kept in 32 bits: differences are taken with
+/// wrapping arithmetic, right for spans under 49 days (a keep-alive is at most 18 hours).
 #[derive(Debug, Default)]
 pub(crate) struct Link {
     news: AtomicU8,
+    /// The connection can park (a plain TCP one), and whether it is parked now.
+    parkable: bool,
+    parked: AtomicBool,
     waker: AtomicWaker,
-    /// When the client was last heard from, in milliseconds since [`Links`]' epoch.
-    heard: AtomicU64,
+    /// When the client was last heard from.
+    heard: AtomicU32,
+    /// When the connection last read, wrote or had news, or when it parked.
+    active: AtomicU32,
+    /// How long it must be idle before it is told to park (see [`PARK_AFTER`]).
+    park_after: AtomicU32,
     /// 1.5 × the keep-alive, in milliseconds (0: none); set before the link is shared.
-    pub(crate) allowance_ms: u64,
+    allowance_ms: u32,
 }
 
 impl Link {
-    /// A link for a keep-alive of `keep_alive_secs` (0: none).
-    pub(crate) fn new(keep_alive_secs: u16) -> Link {
+    /// A link for a keep-alive of `keep_alive_secs` (0: none); `parkable` for a connection that
+    /// can park.
+    pub(crate) fn new(keep_alive_secs: u16, parkable: bool) -> Link {
         Link {
-            allowance_ms: u64::from(keep_alive_secs) * 1500,
+            allowance_ms: u32::from(keep_alive_secs) * 1500,
+            parkable,
+            park_after: AtomicU32::new(PARK_AFTER),
             ..Link::default()
         }
     }
@@ -78,21 +101,64 @@ impl Link {
         }
     }
 
+    /// Whether there is news not yet taken.
+    pub(crate) fn has_news(&self) -> bool {
+        self.news.load(Ordering::Acquire) != 0
+    }
+
+    /// Wakes `waker` for the next news instead of the connection's task (while it is parked).
+    pub(crate) fn wake_instead(&self, waker: &Waker) {
+        self.waker.register(waker);
+    }
+
     /// Lets go of the ended connection's task, which its waker would keep allocated for as long
     /// as the session keeps this link (for the API).
     pub(crate) fn forget(&self) {
         drop(self.waker.take());
     }
 
-    /// Notes that the client was heard from at `now_ms`.
-    pub(crate) fn heard(&self, now_ms: u64) {
+    /// Notes that the client was heard from at `now_ms` (which is also activity).
+    pub(crate) fn heard(&self, now_ms: u32) {
         self.heard.store(now_ms, Ordering::Relaxed);
+        self.active.store(now_ms, Ordering::Relaxed);
+    }
+
+    /// Notes that the connection did something at `now_ms`.
+    pub(crate) fn active(&self, now_ms: u32) {
+        self.active.store(now_ms, Ordering::Relaxed);
+    }
+
+    /// Notes that the connection parked at `now_ms`.
+    pub(crate) fn parked(&self, now_ms: u32) {
+        self.active.store(now_ms, Ordering::Relaxed);
+        self.parked.store(true, Ordering::Release);
+    }
+
+    /// Notes that the connection came back from the parking lot at `now_ms`; one that comes
+    /// back soon waits longer before it parks again.
+    pub(crate) fn unparked(&self, now_ms: u32) {
+        let parked_for = now_ms.wrapping_sub(self.active.load(Ordering::Relaxed));
+        let after = self.park_after.load(Ordering::Relaxed);
+        if parked_for < after.saturating_mul(4) {
+            let longer = after.saturating_mul(2).min(PARK_AFTER_MAX);
+            self.park_after.store(longer, Ordering::Relaxed);
+        }
+        self.active.store(now_ms, Ordering::Relaxed);
+        self.parked.store(false, Ordering::Release);
     }
 
     /// True when the client has been silent past its allowance at `now_ms`.
-    pub(crate) fn is_silent(&self, now_ms: u64) -> bool {
+    pub(crate) fn is_silent(&self, now_ms: u32) -> bool {
         self.allowance_ms != 0
-            && now_ms.saturating_sub(self.heard.load(Ordering::Relaxed)) >= self.allowance_ms
+            && now_ms.wrapping_sub(self.heard.load(Ordering::Relaxed)) >= self.allowance_ms
+    }
+
+    /// True when the connection can park, is not parked, and has been idle for [`PARK_AFTER`].
+    fn should_park(&self, now_ms: u32) -> bool {
+        self.parkable
+            && !self.parked.load(Ordering::Acquire)
+            && now_ms.wrapping_sub(self.active.load(Ordering::Relaxed))
+                >= self.park_after.load(Ordering::Relaxed)
     }
 }
 
@@ -121,13 +187,10 @@ impl Links {
         }
     }
 
-    /// Milliseconds since the epoch, the clock of [`Link::heard`].
-    pub(crate) fn now_ms(&self) -> u64 {
-        self.epoch
-            .elapsed()
-            .as_millis()
-            .try_into()
-            .unwrap_or(u64::MAX)
+    /// Milliseconds since the epoch, modulo 2^32: the clock of [`Link`].
+    pub(crate) fn now_ms(&self) -> u32 {
+        // Truncation is the point: the clock wraps, and spans are taken with wrapping_sub.
+        self.epoch.elapsed().as_millis() as u32
     }
 
     fn slots(&self) -> MutexGuard<'_, Slots> {
@@ -181,12 +244,17 @@ impl Links {
         }
     }
 
-    /// Tells every connection whose client is silent past its keep-alive.
+    /// Tells every connection whose client is silent past its keep-alive, and every one that
+    /// has been idle long enough to park.
     fn check_keep_alives(&self) {
         let now = self.now_ms();
         for conn in self.slots().live.iter().flatten() {
             if conn.link.is_silent(now) {
                 conn.link.tell(SILENT);
+            } else if conn.link.should_park(now) {
+                // Told once a PARK_AFTER: a connection that cannot park now notes activity.
+                conn.link.active(now);
+                conn.link.tell(PARK);
             }
         }
     }
@@ -211,7 +279,7 @@ mod tests {
 
     #[test]
     fn ending_news_is_told_once_and_stays() {
-        let link = Link::new(0);
+        let link = Link::new(0, false);
         assert!(link.tell(WOKEN));
         assert!(link.tell(KICKED));
         assert!(
@@ -228,7 +296,7 @@ mod tests {
 
     #[test]
     fn passing_news_is_taken_once() {
-        let link = Link::new(0);
+        let link = Link::new(0, false);
         link.tell(WOKEN | RELOADED);
         let mut cx = Context::from_waker(std::task::Waker::noop());
         assert_eq!(link.poll_news(&mut cx), Poll::Ready(WOKEN | RELOADED));
@@ -237,13 +305,46 @@ mod tests {
 
     #[test]
     fn silence_counts_from_the_last_time_heard() {
-        let link = Link::new(10);
+        let link = Link::new(10, false);
         link.heard(1_000);
         assert!(!link.is_silent(15_999));
         assert!(link.is_silent(16_000));
+        let none = Link::new(0, false);
+        assert!(!none.is_silent(u32::MAX), "no keep-alive, never silent");
+        link.heard(u32::MAX - 100);
+        assert!(!link.is_silent(1_000), "the clock wrapped 1.1 s later");
+        assert!(link.is_silent(15_000));
+    }
+
+    #[test]
+    fn only_an_idle_parkable_unparked_connection_is_told_to_park() {
+        let link = Link::new(0, true);
+        link.active(5_000);
+        assert!(!link.should_park(5_999));
+        assert!(link.should_park(6_000));
+        link.parked(6_000);
+        assert!(!link.should_park(9_000), "parked already");
+        assert!(!Link::new(0, false).should_park(9_000), "cannot park");
+    }
+
+    #[test]
+    fn a_connection_that_comes_back_soon_parks_later_next_time() {
+        let link = Link::new(0, true);
+        link.parked(0);
+        link.unparked(2_000);
+        assert!(!link.should_park(3_999), "back after 2 s: waits 2 s now");
+        assert!(link.should_park(4_000));
+        link.parked(4_000);
+        link.unparked(20_000);
         assert!(
-            !Link::new(0).is_silent(u64::MAX),
-            "no keep-alive, never silent"
+            link.should_park(22_000),
+            "back after 16 s, more than 4 x 2 s: unchanged"
         );
+        for _ in 0..10 {
+            link.parked(22_000);
+            link.unparked(22_001);
+        }
+        assert!(!link.should_park(22_001 + 63_999), "at most 64 s");
+        assert!(link.should_park(22_001 + 64_000));
     }
 }

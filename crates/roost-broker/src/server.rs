@@ -189,6 +189,25 @@ async fn reload_transport(broker: Arc<Broker>, transport: Arc<Transport>, port: 
     }
 }
 
+/// What a connection holds until it ends: its place under `max_connections`, and what shutdown
+/// waits for.
+pub(crate) struct Guard {
+    /// Boxed: most listeners have no limit, and every connection's state carries the field.
+    _permit: Option<Box<tokio::sync::OwnedSemaphorePermit>>,
+    _alive: mpsc::Sender<()>,
+}
+
+impl Guard {
+    /// A guard with no place under a limit, for tests.
+    #[cfg(test)]
+    pub(crate) fn for_tests(alive: mpsc::Sender<()>) -> Guard {
+        Guard {
+            _permit: None,
+            _alive: alive,
+        }
+    }
+}
+
 async fn accept_loop(broker: Arc<Broker>, bound: Bound, alive: mpsc::Sender<()>) {
     let Bound {
         index,
@@ -225,8 +244,10 @@ async fn accept_loop(broker: Arc<Broker>, bound: Bound, alive: mpsc::Sender<()>)
         if broker.config().set_tcp_nodelay {
             let _ = stream.set_nodelay(true);
         }
-        // The guard: its place under max_connections, and what shutdown waits for.
-        let guard = (permit, alive.clone());
+        let guard = Guard {
+            _permit: permit.map(Box::new),
+            _alive: alive.clone(),
+        };
         let (broker, listener) = (broker.clone(), listener.clone());
         crate::transport::spawn(broker, listener, index, &transport, stream, peer, guard);
     }

@@ -91,6 +91,11 @@ pub(crate) async fn run(broker: Arc<Broker>) {
             "$SYS/broker/retained messages/count",
             broker.retained_count().to_string(),
         );
+        // Roost's own: idle connections waiting without a task (see `parking`).
+        publish(
+            "$SYS/broker/clients/parked",
+            broker.parked_count().to_string(),
+        );
         if let Some(store) = broker.store() {
             // Roost's own: the message store's size on disk.
             publish("$SYS/broker/store/bytes", store.size().to_string());

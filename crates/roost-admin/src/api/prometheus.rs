@@ -144,7 +144,7 @@ fn gauges(out: &mut Exposition, state: &Shared) {
     let queued: usize = clients.iter().map(|c| c.queued).sum();
     let inflight: usize = clients.iter().map(|c| c.inflight).sum();
     let deepest = clients.iter().map(|c| c.queued).max().unwrap_or(0);
-    let now: [(&str, &str, f64); 11] = [
+    let now: [(&str, &str, f64); 12] = [
         (
             "roost_connections",
             "Clients connected now.",
@@ -174,6 +174,11 @@ fn gauges(out: &mut Exposition, state: &Shared) {
             "roost_retained_messages",
             "Retained messages stored.",
             broker.retained_count() as f64,
+        ),
+        (
+            "roost_clients_parked",
+            "Idle connections parked: waiting without a task of their own.",
+            broker.parked_count() as f64,
         ),
         (
             "roost_store_bytes",

@@ -62,6 +62,7 @@ pub(crate) async fn stats(
     let fields = json!({
         "connections.count": sessions,
         "live_connections.count": Metrics::get(&m.clients_connected),
+        "parked_connections.count": broker.parked_count(),
         "connections.max": Metrics::get(&m.clients_maximum),
         "sessions.count": sessions,
         "subscriptions.count": broker.subscription_count(),

@@ -91,7 +91,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         let keep_alive_secs = keep_alive.map_or(0, |k| k.as_secs().try_into().unwrap_or(u16::MAX));
         let username: Option<Arc<str>> = connect.username.as_deref().map(Arc::from);
         let info = Arc::new(ConnectionInfo {
-            link: Link::new(keep_alive_secs),
+            link: Link::new(keep_alive_secs, self.may_park),
             username: username.clone(),
             peer: self.peer,
             protocol: connect.protocol,

@@ -18,7 +18,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::FutureExt;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tracing::{info, warn};
@@ -102,22 +101,22 @@ pub fn check(config: &crate::Config) -> Result<(), FileError> {
 /// `guard` (the connection's place under `max_connections`, and what shutdown waits for) is
 /// dropped when the task ends. Plain MQTT, plain WebSocket and TLS each have a task of their own
 /// type, so a plain connection's future holds no room for a handshake or a wrapped stream.
-pub(crate) fn spawn<G: Send + 'static>(
+pub(crate) fn spawn(
     broker: Arc<Broker>,
     listener: Arc<Listener>,
     index: usize,
     transport: &Arc<Transport>,
     stream: TcpStream,
     peer: SocketAddr,
-    guard: G,
+    guard: crate::server::Guard,
 ) {
     let identity = PeerIdentity::FromConnect;
     match (transport.as_ref(), listener.protocol) {
         (Transport::Tcp, ListenerProtocol::Mqtt) => {
-            // `map` rather than an async block: the block would keep its captures (the stream,
-            // the peer, the guard ...) beside the serving future for the connection's life.
-            let serving = crate::connection::serve(broker, listener, index, stream, peer, identity);
-            tokio::spawn(serving.map(move |()| drop(guard)));
+            drop(identity);
+            let serving =
+                crate::connection::serve_tcp(broker, listener, index, stream, peer, guard);
+            tokio::spawn(serving);
         }
         (Transport::Tcp, ListenerProtocol::WebSockets) => {
             tokio::spawn(async move {

@@ -1,0 +1,232 @@
+//! Plain TCP connections, which park while idle: their task ends and their state waits in the
+//! parking lot ([`crate::parking`]) until the socket or the broker has something for them.
+//!
+//! A connection runs in two tasks one after the other: one for CONNECT, which ends once the
+//! client is connected, and one for the connected client, spawned again each time the
+//! connection comes back from the lot. The split keeps the connected task's future as small as
+//! [`super::serve`]'s: the first task's captured state would otherwise sit beside it.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpStream;
+use tracing::warn;
+
+use super::{Client, Connection, Ending, Stop};
+use crate::broker::Broker;
+use crate::config::Listener;
+use crate::server::Guard;
+use crate::session::ConnectionInfo;
+use crate::transport::PeerIdentity;
+
+/// A connection in the parking lot: everything but its socket, which the lot holds.
+pub(crate) struct Parked {
+    conn: Connection<()>,
+    client: Client,
+    guard: Guard,
+}
+
+impl Parked {
+    /// The connection's shared facts, with the link its news comes through.
+    pub(crate) fn info(&self) -> &ConnectionInfo {
+        &self.client.info
+    }
+}
+
+impl<S> Connection<S> {
+    /// The same connection over `stream`, and the stream it had.
+    fn with_stream<T>(self, stream: T) -> (Connection<T>, S) {
+        let Connection {
+            broker,
+            listener,
+            config,
+            listener_index,
+            conn_id,
+            peer,
+            stream: old,
+            inbuf,
+            pending,
+            released,
+            unflushed,
+            may_park,
+            version,
+            identity,
+            storing,
+            hold,
+            held_from,
+            throttle,
+        } = self;
+        let conn = Connection {
+            broker,
+            listener,
+            config,
+            listener_index,
+            conn_id,
+            peer,
+            stream,
+            inbuf,
+            pending,
+            released,
+            unflushed,
+            may_park,
+            version,
+            identity,
+            storing,
+            hold,
+            held_from,
+            throttle,
+        };
+        (conn, old)
+    }
+}
+
+/// Serves one accepted plain TCP connection: CONNECT here, then the connected client in a
+/// task of its own. `guard` is dropped when the connection ends.
+pub(crate) fn serve_tcp(
+    broker: Arc<Broker>,
+    listener: Arc<Listener>,
+    listener_index: usize,
+    stream: TcpStream,
+    peer: SocketAddr,
+    guard: Guard,
+) -> impl std::future::Future<Output = ()> + Send {
+    let identity = PeerIdentity::FromConnect;
+    let mut conn = Connection::new(broker, listener, listener_index, stream, peer, identity);
+    conn.may_park = true;
+    async move {
+        let Some((client, started)) = conn.open().await else {
+            drop(guard);
+            return;
+        };
+        match started {
+            Ok(()) => drop(tokio::spawn(serve_connected(conn, client, guard))),
+            Err(ending) => {
+                Box::pin(conn.finish(client, ending)).await;
+                drop(guard);
+            }
+        }
+    }
+}
+
+/// The connected client, until the connection ends or parks. (A function returning a block,
+/// not an `async fn`: that would keep its arguments beside their moved copies.)
+fn serve_connected(
+    conn: Connection<TcpStream>,
+    client: Client,
+    guard: Guard,
+) -> impl std::future::Future<Output = ()> + Send {
+    let (mut conn, mut client, mut guard) = (conn, client, guard);
+    async move {
+        loop {
+            match conn.run(&mut client).await {
+                Stop::End(ending) => {
+                    Box::pin(conn.finish(client, ending)).await;
+                    drop(guard);
+                    return;
+                }
+                Stop::Park => match park(conn, client, guard) {
+                    None => return,
+                    Some(back) => (conn, client, guard) = back,
+                },
+            }
+        }
+    }
+}
+
+/// Moves the connection into the parking lot; gives it back when the lot cannot take it.
+fn park(
+    conn: Connection<TcpStream>,
+    client: Client,
+    guard: Guard,
+) -> Option<(Connection<TcpStream>, Client, Guard)> {
+    let (conn, stream) = conn.with_stream(());
+    let socket = match stream.into_std() {
+        Ok(socket) => mio::net::TcpStream::from_std(socket),
+        Err(e) => {
+            end_without_socket(conn, client, guard, &e);
+            return None;
+        }
+    };
+    let broker = conn.broker.clone();
+    client.info.link.parked(broker.links().now_ms());
+    let parked = Box::new(Parked {
+        conn,
+        client,
+        guard,
+    });
+    let (parked, socket) = broker.parking().park(parked, socket).err()?;
+    let Parked {
+        conn,
+        client,
+        guard,
+    } = *parked;
+    client.info.link.unparked(broker.links().now_ms());
+    match TcpStream::from_std(std::net::TcpStream::from(socket)) {
+        Ok(stream) => Some((conn.with_stream(stream).0, client, guard)),
+        Err(e) => {
+            end_without_socket(conn, client, guard, &e);
+            None
+        }
+    }
+}
+
+/// Takes a connection out of the parking lot and serves it again in a task of its own (called
+/// by the lot's thread, inside the runtime). `socket` is its socket given back to tokio.
+pub(crate) fn unpark(parked: Box<Parked>, socket: std::io::Result<TcpStream>) {
+    let Parked {
+        conn,
+        client,
+        guard,
+    } = *parked;
+    client.info.link.unparked(conn.broker.links().now_ms());
+    match socket {
+        Ok(stream) => drop(tokio::spawn(serve_connected(
+            conn.with_stream(stream).0,
+            client,
+            guard,
+        ))),
+        Err(e) => end_without_socket(conn, client, guard, &e),
+    }
+}
+
+/// Ends a connection whose socket tokio could not take back (the will, the session and the
+/// counters as for any closed connection; nothing can be written).
+fn end_without_socket(conn: Connection<()>, client: Client, guard: Guard, e: &std::io::Error) {
+    warn!(
+        "Client {} from {}: its socket could not be moved between tokio and the parking \
+         lot ({e}); closing it.",
+        client.id(),
+        conn.peer
+    );
+    let (gone, _) = tokio::io::duplex(1);
+    let mut conn = conn.with_stream(gone).0;
+    drop(tokio::spawn(async move {
+        Box::pin(conn.finish(client, Ending::Closed)).await;
+        drop(guard);
+    }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The connected task's future is most of an idle connection's memory while it is not
+    /// parked; tokio's task cell adds 104 bytes and rounds up to 128, so 408 bytes fit 512.
+    #[tokio::test]
+    async fn the_connected_future_fits_a_512_byte_task() {
+        let broker = crate::Broker::new(crate::Config::default()).unwrap();
+        let listener = Arc::new(Listener::new("127.0.0.1:1883".parse().unwrap()));
+        let socket = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let stream = TcpStream::connect(socket.local_addr().unwrap())
+            .await
+            .unwrap();
+        let peer = "127.0.0.1:1".parse().unwrap();
+        let identity = PeerIdentity::FromConnect;
+        let conn = Connection::new(broker.clone(), listener, 0, stream, peer, identity);
+        let client = Client::for_tests(&broker);
+        let (tx, _rx) = tokio::sync::mpsc::channel(1);
+        let guard = Guard::for_tests(tx);
+        let size = std::mem::size_of_val(&serve_connected(conn, client, guard));
+        assert!(size <= 408, "the connected future grew to {size} bytes");
+    }
+}
