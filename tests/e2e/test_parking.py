@@ -1,4 +1,4 @@
-"""Idle plain TCP connections park: after a second with nothing to do, a connection gives up its
+"""Idle plain TCP connections park: after a quarter of a second with nothing to do, a connection gives up its
 task and waits in the broker's parking lot (Roost's own; `$SYS/broker/clients/parked` counts
 them). These tests park real clients, then check that everything a connected client expects
 still happens: messages reach it, what it sends is answered, keep-alive, kick, takeover and

@@ -26,8 +26,8 @@ const SWEEP: Duration = Duration::from_millis(100);
 /// How long a connection that can park does nothing (reads, writes, news) before it is told to,
 /// at first. Each time it comes back soon after parking (within four times its delay) the delay
 /// doubles, up to [`PARK_AFTER_MAX`]: a client with traffic every few seconds soon stays in its
-/// task instead of paying a park and a wake-up per message; a silent one parks after a second.
-const PARK_AFTER: u32 = 1000;
+/// task instead of paying a park and a wake-up per message; a silent one parks after a quarter of a second.
+const PARK_AFTER: u32 = 250;
 const PARK_AFTER_MAX: u32 = 64_000;
 
 /// The session was taken over by another connection.
@@ -320,8 +320,8 @@ mod tests {
     fn only_an_idle_parkable_unparked_connection_is_told_to_park() {
         let link = Link::new(0, true);
         link.active(5_000);
-        assert!(!link.should_park(5_999));
-        assert!(link.should_park(6_000));
+        assert!(!link.should_park(5_249));
+        assert!(link.should_park(5_250));
         link.parked(6_000);
         assert!(!link.should_park(9_000), "parked already");
         assert!(!Link::new(0, false).should_park(9_000), "cannot park");
@@ -331,20 +331,20 @@ mod tests {
     fn a_connection_that_comes_back_soon_parks_later_next_time() {
         let link = Link::new(0, true);
         link.parked(0);
-        link.unparked(2_000);
-        assert!(!link.should_park(3_999), "back after 2 s: waits 2 s now");
-        assert!(link.should_park(4_000));
-        link.parked(4_000);
-        link.unparked(20_000);
+        link.unparked(500);
+        assert!(!link.should_park(999), "back after 0.5 s: waits 0.5 s now");
+        assert!(link.should_park(1_000));
+        link.parked(1_000);
+        link.unparked(10_000);
         assert!(
-            link.should_park(22_000),
-            "back after 16 s, more than 4 x 2 s: unchanged"
+            link.should_park(10_500),
+            "back after 9 s, more than 4 x 0.5 s: unchanged"
         );
         for _ in 0..10 {
-            link.parked(22_000);
-            link.unparked(22_001);
+            link.parked(10_500);
+            link.unparked(10_501);
         }
-        assert!(!link.should_park(22_001 + 63_999), "at most 64 s");
-        assert!(link.should_park(22_001 + 64_000));
+        assert!(!link.should_park(10_501 + 63_999), "at most 64 s");
+        assert!(link.should_park(10_501 + 64_000));
     }
 }

@@ -3,7 +3,8 @@
 //! A connection with a tokio task and a tokio socket costs about 1 KB before any state of
 //! Roost's (the task cell, 512 bytes, and the socket's registration, 256, each aligned to 128,
 //! with the allocator's slack around them). Most connections of a big deployment are idle most
-//! of the time, so one that has done nothing for a second ([`crate::links`]' sweep tells it)
+//! of the time, so one that has done nothing for a quarter of a second (the delay grows for
+//! clients that come back soon; [`crate::links`]' sweep tells it)
 //! and has nothing held, queued or half-read gives both up: its state moves here, in one box,
 //! and its socket is registered with the lot's own epoll (mio), which costs no memory per
 //! socket. One thread waits on that epoll. When the socket becomes readable (or closes), or the
