@@ -12,7 +12,7 @@
 //! thread gives the socket back to tokio and spawns the connection's task again, where it goes
 //! on as if it had never left.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::task::{Wake, Waker};
 use std::time::Duration;
@@ -47,6 +47,8 @@ struct Shared {
     inbox: Mutex<Inbox>,
     /// Connections parked now.
     parked: AtomicUsize,
+    /// Set when the broker is dropped: the thread ends.
+    stop: AtomicBool,
 }
 
 #[derive(Default)]
@@ -80,7 +82,28 @@ impl Wake for SlotWaker {
     }
 }
 
+impl Drop for ParkingLot {
+    /// Ends the lot's thread with the broker (a parked connection holds the broker, so by now
+    /// none is parked).
+    fn drop(&mut self) {
+        if let Some(Some(shared)) = self.started.get() {
+            shared.stop.store(true, Ordering::Release);
+            let _ = shared.waker.wake();
+        }
+    }
+}
+
 impl ParkingLot {
+    /// Something that lives as long as the lot's thread or the lot itself, for tests that
+    /// check the thread ends.
+    #[cfg(test)]
+    pub(crate) fn liveness(&self) -> Option<std::sync::Weak<impl Sized>> {
+        match self.started.get() {
+            Some(Some(shared)) => Some(Arc::downgrade(shared)),
+            _ => None,
+        }
+    }
+
     /// How many connections are parked now.
     pub(crate) fn count(&self) -> usize {
         match self.started.get() {
@@ -115,6 +138,7 @@ fn start() -> Option<Arc<Shared>> {
             waker,
             inbox: Mutex::default(),
             parked: AtomicUsize::new(0),
+            stop: AtomicBool::new(false),
         });
         let lot = Lot {
             poll,
@@ -157,6 +181,9 @@ impl Lot {
                     std::thread::sleep(Duration::from_secs(1));
                 }
                 continue;
+            }
+            if self.shared.stop.load(Ordering::Acquire) {
+                return;
             }
             ready.extend(
                 events

@@ -209,6 +209,7 @@ fn end_without_socket(conn: Connection<()>, client: Client, guard: Guard, e: &st
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     /// The connected task's future is most of an idle connection's memory while it is not
     /// parked; tokio's task cell adds 104 bytes and rounds up to 128, so 408 bytes fit 512.
@@ -228,5 +229,64 @@ mod tests {
         let guard = Guard::for_tests(tx);
         let size = std::mem::size_of_val(&serve_connected(conn, client, guard));
         assert!(size <= 408, "the connected future grew to {size} bytes");
+    }
+
+    /// A parked connection comes back when its client writes, ends when the client closes, and
+    /// once the broker is gone the lot's thread ends too.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_parked_connection_comes_back_and_the_lot_ends_with_the_broker() {
+        use tokio::io::AsyncWriteExt;
+        let broker = crate::Broker::new(crate::Config::default()).unwrap();
+        broker.metrics.client_connected();
+        let listener = Arc::new(Listener::new("127.0.0.1:1883".parse().unwrap()));
+        let socket = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut peer_side = TcpStream::connect(socket.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (stream, peer) = socket.accept().await.unwrap();
+        let identity = PeerIdentity::FromConnect;
+        let conn = Connection::new(broker.clone(), listener, 0, stream, peer, identity);
+        let client = Client::for_tests(&broker);
+        let info = client.info.clone();
+        let (alive, mut ended) = tokio::sync::mpsc::channel::<()>(1);
+        assert!(
+            park(conn, client, Guard::for_tests(alive)).is_none(),
+            "parked"
+        );
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while broker.parked_count() == 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the lot never took it"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let lot = broker.parking().liveness().expect("the lot started");
+        // A PINGREQ from the client brings it back, and it answers.
+        peer_side.write_all(&[0xC0, 0x00]).await.unwrap();
+        let mut answer = [0u8; 2];
+        tokio::time::timeout(Duration::from_secs(5), async {
+            use tokio::io::AsyncReadExt;
+            peer_side.read_exact(&mut answer).await
+        })
+        .await
+        .expect("an answer in time")
+        .unwrap();
+        assert_eq!(answer, [0xD0, 0x00], "PINGRESP");
+        assert_eq!(broker.parked_count(), 0);
+        assert!(!info.link.has_news());
+        // The client goes; the connection ends and drops its guard.
+        drop(peer_side);
+        let gone = tokio::time::timeout(Duration::from_secs(5), ended.recv()).await;
+        assert!(matches!(gone, Ok(None)), "the connection ended");
+        drop(broker);
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while lot.upgrade().is_some() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the lot's thread still runs"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 }
