@@ -15,6 +15,8 @@
 //! by the broker's sweep ([`crate::links`]) instead of a timer per connection.
 
 mod connect;
+mod ending;
+mod held;
 mod inbound;
 mod outbound;
 mod parked;
@@ -33,7 +35,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::{Buf, BytesMut};
-use roost_proto::{decode, encode, Disconnect, Packet, Properties, ProtocolVersion, ReasonCode};
+use roost_proto::{decode, encode, Packet, ProtocolVersion, ReasonCode};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{Instant, Sleep};
 use tracing::info;
@@ -43,7 +45,7 @@ use crate::config::{Config, Listener};
 use crate::links::{Link, KICKED, PARK, RELOADED, SHUTDOWN, SILENT, TAKEN_OVER};
 use crate::metrics::Metrics;
 use crate::session::Session;
-use crate::store::{Durability, Op};
+use crate::store::Op;
 use crate::transport::PeerIdentity;
 
 /// Stop moving queued messages into the write buffer past this many bytes.
@@ -555,43 +557,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         Ok(())
     }
 
-    /// Releases the output held back for the store once its commit has finished, or ends the
-    /// connection (MQTT 5: DISCONNECT 0x97) if a commit failed meanwhile: what is held back may
-    /// acknowledge a change that was not written, so it is dropped, never sent.
-    fn check_store(&mut self) -> Result<(), Ending> {
-        let (first, last) = (self.held_from, self.hold);
-        let Some(progress) = self.broker.store_progress().filter(|_| last != 0) else {
-            return Ok(());
-        };
-        let outcome = progress.borrow().outcome(first, last);
-        match outcome {
-            None => Ok(()),
-            Some(Ok(())) => {
-                self.hold = 0;
-                self.storing = None;
-                Ok(())
-            }
-            Some(Err(_)) => Err(self.store_failed()),
-        }
-    }
-
-    /// A wait that ends once the commits the held output waits for have finished or failed
-    /// (it looks first, so a commit that finished before it was made is not missed).
-    fn await_store(&self) -> Option<Pin<Box<dyn Future<Output = ()> + Send>>> {
-        let (first, last) = (self.held_from, self.hold);
-        let mut progress = self.broker.store_progress()?;
-        Some(Box::pin(async move {
-            if progress
-                .wait_for(|p| p.outcome(first, last).is_some())
-                .await
-                .is_err()
-            {
-                // The store is closing: what is held is dropped when the connection ends.
-                std::future::pending::<()>().await;
-            }
-        }))
-    }
-
     /// Input resumes once the crowded subscriber has room again, or its time is up; true then.
     fn release_throttle(&mut self) -> bool {
         let Some(throttle) = self.throttle.as_mut() else {
@@ -605,38 +570,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         }
         throttle.poll.as_mut().reset(now + THROTTLE_POLL);
         false
-    }
-
-    /// Holds everything written to the client from now on until `durability`'s commit; a change
-    /// the store refused ends the connection.
-    pub(crate) fn hold_for(&mut self, durability: Durability) -> Result<(), Ending> {
-        if durability.failed {
-            return Err(self.store_failed());
-        }
-        self.hold_until(durability.commit);
-        Ok(())
-    }
-
-    /// Holds the output from now on until commit `commit` (0: nothing to wait for).
-    fn hold_until(&mut self, commit: u64) {
-        if commit == 0 {
-            return;
-        }
-        if self.hold == 0 {
-            self.held_from = commit;
-        }
-        self.hold = self.hold.max(commit);
-    }
-
-    /// Drops the output held back and says why the connection ends.
-    fn store_failed(&mut self) -> Ending {
-        self.pending.truncate(self.released);
-        self.hold = 0;
-        self.storing = None;
-        Ending::Closing {
-            reason: ReasonCode::QUOTA_EXCEEDED,
-            why: "the message store cannot write (see the broker's log)".into(),
-        }
     }
 
     /// How a failed read ends the connection: input the transport refused (a WebSocket text frame,
@@ -724,124 +657,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             Packet::ConnAck(_) | Packet::SubAck(_) | Packet::UnsubAck(_) | Packet::PingResp => {
                 Err(protocol_error("a packet only a server may send"))
             }
-        }
-    }
-
-    fn on_disconnect(
-        &mut self,
-        client: &mut Client,
-        disconnect: &Disconnect,
-    ) -> Result<(), Ending> {
-        if let Some(expiry) = disconnect.properties.session_expiry_interval {
-            if client.session_expiry == 0 && expiry != 0 {
-                // MQTT-3.14.2-2: a session that was to end cannot be given an expiry now.
-                return Err(protocol_error(
-                    "session expiry set on DISCONNECT after 0 in CONNECT",
-                ));
-            }
-            client.session_expiry = expiry;
-            client.session.lock().expiry_interval = expiry;
-        }
-        let with_will = disconnect.reason == ReasonCode::DISCONNECT_WITH_WILL_MESSAGE;
-        Err(Ending::Disconnected { with_will })
-    }
-
-    /// Sends DISCONNECT (MQTT 5) when the broker ends the connection, flushes, publishes the will
-    /// if the ending calls for it, and detaches from the session.
-    async fn finish(&mut self, mut client: Client, ending: Ending) {
-        if ending == Ending::TimedOut && self.version.is_v5() {
-            let disconnect = Disconnect {
-                reason: ReasonCode::KEEP_ALIVE_TIMEOUT,
-                properties: Properties::default(),
-            };
-            self.send(&Packet::Disconnect(disconnect));
-        }
-        if let Ending::Closing { reason, why } = &ending {
-            if self.version.is_v5() {
-                // A reason string is always allowed in DISCONNECT (MQTT-3.1.2-29 spares it).
-                let properties = Properties {
-                    reason_string: Some(why.clone()),
-                    ..Properties::default()
-                };
-                let disconnect = Disconnect {
-                    reason: *reason,
-                    properties,
-                };
-                self.send(&Packet::Disconnect(disconnect));
-            }
-        }
-        if self.hold != 0 {
-            // Acknowledgements still held back go out only once the store has them (bounded:
-            // a failed or stuck store drops them).
-            let progress = self.broker.store_progress();
-            let (first, last) = (self.held_from, self.hold);
-            let written = tokio::time::timeout(LINGER, async move {
-                let mut progress = progress?;
-                let done = progress.wait_for(|p| p.finished >= last).await.ok()?;
-                done.outcome(first, last)
-            })
-            .await;
-            if !matches!(written, Ok(Some(Ok(())))) {
-                self.store_failed();
-            }
-        }
-        let _ = tokio::time::timeout(Duration::from_secs(5), self.flush()).await;
-        self.log_ending(&client, &ending);
-        let publish_will = match &ending {
-            Ending::Disconnected { with_will } => *with_will,
-            Ending::Closing { reason, .. } => *reason != ReasonCode::SERVER_SHUTTING_DOWN,
-            Ending::Closed | Ending::TimedOut => true,
-        };
-        // The session keeps the will only while a delayed one waits (set by `schedule`), and
-        // only this connection's: one that was taken over leaves the new one's alone.
-        let still_attached = {
-            let mut state = client.session.lock();
-            let attached = state.is_attached_to(self.conn_id);
-            if attached {
-                state.will = None;
-            }
-            attached
-        };
-        if let Some(will) = client.will.take().filter(|_| publish_will) {
-            will::schedule(&self.broker, &client, *will, still_attached);
-        }
-        self.broker.links().remove(client.slot);
-        client.info.link.forget();
-        self.broker.detach(&client.session, self.conn_id);
-        self.broker.metrics.client_disconnected();
-        if matches!(ending, Ending::Closing { .. }) {
-            self.linger().await;
-        }
-    }
-
-    /// Half-closes and reads what the client still sends, briefly, so closing with unread input
-    /// does not reset the connection and destroy the DISCONNECT just written.
-    async fn linger(&mut self) {
-        let _ = poll_fn(|cx| Pin::new(&mut self.stream).poll_shutdown(cx)).await;
-        let drain = async {
-            loop {
-                self.inbuf.clear();
-                if !matches!(poll_fn(|cx| self.poll_input(cx)).await, Ok(n) if n > 0) {
-                    break;
-                }
-            }
-        };
-        let _ = tokio::time::timeout(LINGER, drain).await;
-    }
-
-    fn log_ending(&self, client: &Client, ending: &Ending) {
-        if !self.config.connection_messages {
-            return;
-        }
-        let id = client.id();
-        match ending {
-            Ending::Disconnected { .. } => info!("Client {id} disconnected."),
-            Ending::Closed => info!("Client {id} closed its connection."),
-            Ending::TimedOut => info!("Client {id} has exceeded timeout, disconnecting."),
-            Ending::Closing { reason, why } if *reason == ReasonCode::SESSION_TAKEN_OVER => {
-                info!("Client {id} already connected, closing old connection ({why}).")
-            }
-            Ending::Closing { why, .. } => info!("Client {id} disconnected: {why}."),
         }
     }
 }
