@@ -2,12 +2,13 @@
 
 import re
 import signal
+import subprocess
 import time
 
 import pytest
 
 import rawmqtt as R
-from harness import unique_id, wait_until
+from harness import HOST, unique_id, wait_until
 
 
 def _wait_log(b, pattern, timeout=5.0):
@@ -101,3 +102,25 @@ def test_port_is_free_after_shutdown(broker):
         assert r.connect(unique_id()).rc == 0
     finally:
         r.close()
+
+
+@pytest.mark.roost_only
+def test_sigterm_while_the_store_is_restored_is_a_clean_exit(broker, client):
+    # The port takes connections before the broker has restored its store: a SIGTERM then
+    # must be a clean stop (exit 0, store closed, nothing lost), not the signal's default
+    # action. 20,000 retained messages make the restore long enough to land in it.
+    b = broker()
+    c = client(b)
+    c.ok()
+    for i in range(20_000):
+        c.publish(f"restore/{i}", b"kept", retain=True, wait=False)
+    c.publish("restore/last", b"kept", qos=1, retain=True)
+    c.close()
+    b.stop()
+    b.start(port=b.port)
+    b.stop()  # asserts exit code 0
+    b.start(port=b.port)
+    r = subprocess.run(
+        ["mosquitto_sub", "-h", HOST, "-p", str(b.port), "-t", "restore/#", "-C", "20001",
+         "-W", "20", "--retained-only"], capture_output=True, text=True, timeout=60)
+    assert len(r.stdout.splitlines()) == 20_001, r.stderr

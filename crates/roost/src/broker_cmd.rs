@@ -91,6 +91,10 @@ async fn serve(
     log_lines: Option<mpsc::Receiver<TopicLine>>,
     logging: crate::logging::Logging,
 ) -> anyhow::Result<()> {
+    // Signals are caught from the first moment: a SIGTERM that comes while the broker is still
+    // starting (its port may already take connections) then stops it cleanly once it runs,
+    // instead of killing it with its store open.
+    let signals = Signals::catch();
     let user = config.user.clone();
     let _pid_file = config.pid_file.as_deref().map(PidFile::write).transpose()?;
     let version = env!("CARGO_PKG_VERSION");
@@ -124,12 +128,17 @@ async fn serve(
     if let Some(lines) = log_lines {
         tokio::spawn(publish_log_lines(server.broker().clone(), lines));
     }
-    tokio::spawn(reload_on_sighup(server.broker().clone(), logging));
+    tokio::spawn(reload_on_sighup(
+        signals.hangup,
+        server.broker().clone(),
+        logging,
+    ));
     info!(target: LogType::NOTICE_TARGET, "roost version {version} running");
     // One signal stops both: the broker and the dashboard beside it.
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let (term, int) = (signals.terminate, signals.interrupt);
     tokio::spawn(async move {
-        shutdown_signal().await;
+        shutdown_signal(term, int).await;
         stop_tx.send_replace(true);
     });
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
@@ -224,11 +233,11 @@ async fn publish_log_lines(broker: Arc<Broker>, mut lines: mpsc::Receiver<TopicL
 /// SIGHUP: re-read the file and apply what can change while clients stay connected (password and
 /// ACL files, limits, log settings; the server re-reads TLS certificate files when told). A file with an error changes nothing; one line says why.
 async fn reload_on_sighup(
+    hangups: Option<tokio::signal::unix::Signal>,
     broker: std::sync::Arc<roost_broker::Broker>,
     logging: crate::logging::Logging,
 ) {
-    use tokio::signal::unix::{signal, SignalKind};
-    let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+    let Some(mut hangups) = hangups else {
         warn!("Cannot listen for SIGHUP: reloading the configuration is not available.");
         return;
     };
@@ -248,12 +257,30 @@ async fn reload_on_sighup(
     }
 }
 
-async fn shutdown_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
+/// The signals the broker answers, caught from the start (`None`: it could not be).
+struct Signals {
+    terminate: Option<tokio::signal::unix::Signal>,
+    interrupt: Option<tokio::signal::unix::Signal>,
+    hangup: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn catch() -> Signals {
+        use tokio::signal::unix::{signal, SignalKind};
+        Signals {
+            terminate: signal(SignalKind::terminate()).ok(),
+            interrupt: signal(SignalKind::interrupt()).ok(),
+            hangup: signal(SignalKind::hangup()).ok(),
+        }
+    }
+}
+
+/// Resolves at SIGTERM or SIGINT (never, if neither could be caught).
+async fn shutdown_signal(
+    term: Option<tokio::signal::unix::Signal>,
+    int: Option<tokio::signal::unix::Signal>,
+) {
+    let (Some(mut term), Some(mut int)) = (term, int) else {
         std::future::pending::<()>().await;
         return;
     };
