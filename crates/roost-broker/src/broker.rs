@@ -74,6 +74,8 @@ pub struct Broker {
     listening: Vec<AtomicBool>,
     /// Where durable state is written; `None` runs the broker in memory only.
     store: Option<Arc<dyn Store>>,
+    /// The store's progress, subscribed to once: connections holding output read it here.
+    progress: Option<watch::Receiver<Progress>>,
     /// The next delivery sequence number for the store.
     next_seq: AtomicU64,
 }
@@ -159,6 +161,7 @@ impl Broker {
             links: Arc::new(Links::new()),
             parking: crate::parking::ParkingLot::default(),
             reloads: watch::channel(0).0,
+            progress: store.as_ref().map(|s| s.progress()),
             store,
             next_seq: AtomicU64::new(1),
         }))
@@ -179,7 +182,17 @@ impl Broker {
 
     /// Progress of the store's commits, for connections holding acknowledgements back.
     pub(crate) fn store_progress(&self) -> Option<watch::Receiver<Progress>> {
-        self.store.as_ref().map(|s| s.progress())
+        self.progress.clone()
+    }
+
+    /// Whether the commits `first..=last` have all ended and how (`None` while one has not, or
+    /// without a store); read in place, without a receiver of its own.
+    pub(crate) fn store_outcome(
+        &self,
+        first: u64,
+        last: u64,
+    ) -> Option<Result<(), crate::store::Unavailable>> {
+        self.progress.as_ref()?.borrow().outcome(first, last)
     }
 
     /// Writes `op` for a change that nothing waits for (a failure is the store's to report).

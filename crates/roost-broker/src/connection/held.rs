@@ -16,11 +16,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     /// acknowledge a change that was not written, so it is dropped, never sent.
     pub(super) fn check_store(&mut self) -> Result<(), Ending> {
         let (first, last) = (self.held_from, self.hold);
-        let Some(progress) = self.broker.store_progress().filter(|_| last != 0) else {
+        if last == 0 {
             return Ok(());
-        };
-        let outcome = progress.borrow().outcome(first, last);
-        match outcome {
+        }
+        match self.broker.store_outcome(first, last) {
             None => Ok(()),
             Some(Ok(())) => {
                 self.hold = 0;

@@ -102,7 +102,7 @@ impl Client {
 
     /// A client of its own session, for tests of the connection's pieces.
     #[cfg(test)]
-    pub(crate) fn for_tests(_broker: &Broker) -> Client {
+    pub(crate) fn for_tests() -> Client {
         let info = crate::session::ConnectionInfo {
             link: Link::new(0, true),
             username: None,

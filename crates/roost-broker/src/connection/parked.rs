@@ -211,20 +211,26 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
+    /// A broker-side connection over a real socket, and the client's end of it.
+    async fn socket_pair(broker: &Arc<Broker>) -> (Connection<TcpStream>, TcpStream) {
+        let listener = Arc::new(Listener::new("127.0.0.1:1883".parse().unwrap()));
+        let socket = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client_side = TcpStream::connect(socket.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (stream, peer) = socket.accept().await.unwrap();
+        let identity = PeerIdentity::FromConnect;
+        let conn = Connection::new(broker.clone(), listener, 0, stream, peer, identity);
+        (conn, client_side)
+    }
+
     /// The connected task's future is most of an idle connection's memory while it is not
     /// parked; tokio's task cell adds 104 bytes and rounds up to 128, so 408 bytes fit 512.
     #[tokio::test]
     async fn the_connected_future_fits_a_512_byte_task() {
         let broker = crate::Broker::new(crate::Config::default()).unwrap();
-        let listener = Arc::new(Listener::new("127.0.0.1:1883".parse().unwrap()));
-        let socket = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let stream = TcpStream::connect(socket.local_addr().unwrap())
-            .await
-            .unwrap();
-        let peer = "127.0.0.1:1".parse().unwrap();
-        let identity = PeerIdentity::FromConnect;
-        let conn = Connection::new(broker.clone(), listener, 0, stream, peer, identity);
-        let client = Client::for_tests(&broker);
+        let (conn, _client_side) = socket_pair(&broker).await;
+        let client = Client::for_tests();
         let (tx, _rx) = tokio::sync::mpsc::channel(1);
         let guard = Guard::for_tests(tx);
         let size = std::mem::size_of_val(&serve_connected(conn, client, guard));
@@ -238,15 +244,8 @@ mod tests {
         use tokio::io::AsyncWriteExt;
         let broker = crate::Broker::new(crate::Config::default()).unwrap();
         broker.metrics.client_connected();
-        let listener = Arc::new(Listener::new("127.0.0.1:1883".parse().unwrap()));
-        let socket = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let mut peer_side = TcpStream::connect(socket.local_addr().unwrap())
-            .await
-            .unwrap();
-        let (stream, peer) = socket.accept().await.unwrap();
-        let identity = PeerIdentity::FromConnect;
-        let conn = Connection::new(broker.clone(), listener, 0, stream, peer, identity);
-        let client = Client::for_tests(&broker);
+        let (conn, mut peer_side) = socket_pair(&broker).await;
+        let client = Client::for_tests();
         let info = client.info.clone();
         let (alive, mut ended) = tokio::sync::mpsc::channel::<()>(1);
         assert!(

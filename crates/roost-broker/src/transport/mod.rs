@@ -110,16 +110,15 @@ pub(crate) fn spawn(
     peer: SocketAddr,
     guard: crate::server::Guard,
 ) {
-    let identity = PeerIdentity::FromConnect;
     match (transport.as_ref(), listener.protocol) {
         (Transport::Tcp, ListenerProtocol::Mqtt) => {
-            drop(identity);
             let serving =
                 crate::connection::serve_tcp(broker, listener, index, stream, peer, guard);
             tokio::spawn(serving);
         }
         (Transport::Tcp, ListenerProtocol::WebSockets) => {
             tokio::spawn(async move {
+                let identity = PeerIdentity::FromConnect;
                 serve_websocket(broker, listener, index, stream, peer, identity).await;
                 drop(guard);
             });
