@@ -4,7 +4,7 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use roost_client::Incoming;
+use roost_client::{Incoming, Message};
 use tokio::sync::watch;
 
 use super::payload::{self, Clock};
@@ -20,16 +20,11 @@ pub(crate) async fn run(
     mut stop: watch::Receiver<bool>,
 ) -> Latency {
     let mut latency = Latency::default();
-    loop {
-        let message = tokio::select! {
-            message = incoming.recv() => message,
-            _ = stop.wait_for(|stop| *stop) => break,
-        };
-        let Some(message) = message else { break };
+    let mut record = |message: Message| {
         let now = clock.now_ns();
         let Some((sent_ns, _seq)) = payload::decode(&message.payload) else {
             Counters::bump(&counters.foreign);
-            continue;
+            return;
         };
         Counters::bump(&counters.received);
         counters.last_receive_ns.fetch_max(now, Ordering::Relaxed);
@@ -37,6 +32,29 @@ pub(crate) async fn run(
             Counters::bump(&counters.received_measured);
             latency.record(now.saturating_sub(sent_ns) / 1000);
         }
+    };
+    loop {
+        // What has arrived is taken without waiting, and the stop is looked at between batches
+        // rather than raced against every message: a subscriber receiving a million messages a
+        // second would otherwise spend more on the race than on the messages.
+        for _ in 0..DRAIN_BATCH {
+            let Some(message) = incoming.try_recv() else {
+                break;
+            };
+            record(message);
+        }
+        if *stop.borrow() {
+            break;
+        }
+        let message = tokio::select! {
+            message = incoming.recv() => message,
+            _ = stop.wait_for(|stop| *stop) => break,
+        };
+        let Some(message) = message else { break };
+        record(message);
     }
     latency
 }
+
+/// Messages taken from `Incoming` between two looks at the stop signal.
+const DRAIN_BATCH: usize = 256;
