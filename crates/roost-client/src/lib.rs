@@ -58,7 +58,7 @@ pub use outbound::PubOutcome;
 pub use reason_text::{connack_exit_code, connack_text, reason_name, v3_connack_text};
 pub use session::Connected;
 pub use tls::{TlsConfig, TlsConfigError, TlsFile, TlsOptions, TlsVersion};
-pub use transport::Transport;
+pub use transport::{open_tcp, Transport};
 pub use websocket::DEFAULT_WEBSOCKET_PATH;
 
 pub use roost_proto::{

@@ -181,9 +181,11 @@ fn tls_error(error: ClientError, address: &str) -> ClientError {
     }
 }
 
-/// Opens the TCP connection, from `options.bind_address` when one is given: each address of the
-/// host is tried in turn from a bound address of the same family, and the last error is kept.
-async fn open_tcp(options: &ClientOptions) -> std::io::Result<TcpStream> {
+/// Opens the TCP connection a client with `options` would, from `options.bind_address` when one
+/// is given: each address of the host is tried in turn from a bound address of the same family,
+/// and the last error is kept. Public for tools that speak MQTT on the socket themselves
+/// (`roost bench conn --bare`).
+pub async fn open_tcp(options: &ClientOptions) -> std::io::Result<TcpStream> {
     let address = (options.host.as_str(), options.port);
     let Some(bind) = &options.bind_address else {
         return TcpStream::connect(address).await;

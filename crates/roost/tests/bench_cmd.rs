@@ -183,6 +183,39 @@ fn conn_holds_its_connections() {
 }
 
 #[test]
+fn conn_bare_holds_its_connections_in_each_version() {
+    let broker = Broker::start();
+    for version in ["3", "4", "5"] {
+        let output = bench(
+            &broker,
+            &["conn", "--bare", "-c", "40", "-d", "0.2", "-V", version],
+        );
+        let json = String::from_utf8(output.stdout).expect("utf-8");
+        assert_eq!(number(&json, "connections"), 40.0, "MQTT {version}: {json}");
+        assert_eq!(number(&json, "held"), 40.0, "MQTT {version}: {json}");
+        assert!(number(&json, "connections_per_sec") > 0.0, "{json}");
+    }
+}
+
+#[test]
+fn bare_is_only_for_conn_over_tcp() {
+    for (args, says) in [
+        (&["pairs", "--bare"][..], "only the conn scenario"),
+        (&["conn", "--bare", "--ws"][..], "plain TCP"),
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_roost"))
+            .arg("bench")
+            .args(args)
+            .args(["-p", "1"])
+            .output()
+            .expect("run roost bench");
+        assert!(!output.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
 fn payload_smaller_than_its_header_is_refused() {
     let output = Command::new(env!("CARGO_BIN_EXE_roost"))
         .args(["bench", "pairs", "-s", "8", "-p", "1"])

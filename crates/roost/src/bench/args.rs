@@ -101,6 +101,12 @@ pub(crate) struct BenchArgs {
     /// conn: seconds between waves.
     #[arg(long = "wave-gap", default_value_t = 3.0)]
     pub(crate) wave_gap: f64,
+    /// conn over TCP: open each connection bare, without the client library: a CONNECT
+    /// (keep-alive off) written on the socket and its CONNACK read, then the socket only held.
+    /// The load generator then spends least per connection, so connections/s says more of what
+    /// the broker and the machine allow.
+    #[arg(long = "bare")]
+    pub(crate) bare: bool,
     /// TLS (--tls, --cafile, --cert/--key, --insecure ...) and WebSocket (--ws, --ws-path),
     /// as `roost pub` takes them.
     #[command(flatten)]
@@ -142,6 +148,9 @@ impl BenchArgs {
         }
         if self.connect_concurrency == 0 {
             bail!("--connect-concurrency 0: at least one connection must be opened at a time");
+        }
+        if self.bare && self.scenario != Scenario::Conn {
+            bail!("--bare: only the conn scenario opens bare connections");
         }
         if self.waves == 0 || self.waves > self.clients {
             bail!(

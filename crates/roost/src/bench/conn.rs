@@ -2,14 +2,18 @@
 //! `--pid`, how much resident memory the broker spends per connection. With `--waves`, the
 //! connections come in waves some seconds apart, and the last wave's own figure says what a
 //! connection costs on a broker that already holds idle ones (a broker may spend less on a
-//! connection once it has been idle a while, and reuse what it gave back).
+//! connection once it has been idle a while, and reuse what it gave back). With `--bare` the
+//! connections are sockets with one CONNECT written on them rather than clients ([`super::bare`]).
 
 use std::time::Duration;
 
 use anyhow::Result;
 
+use tokio::net::TcpStream;
+
 use super::args::BenchArgs;
-use super::clients::{open_many, Target};
+use super::bare::{open_bare, still_open};
+use super::clients::{open_many, Conn, Target};
 use super::procstat;
 use super::report::Report;
 use super::scenarios::per_sec;
@@ -24,7 +28,7 @@ pub(crate) async fn run(args: &BenchArgs, target: &Target) -> Result<Report> {
     let before = sample();
     let pid = std::process::id();
     let gap = Duration::from_secs_f64(args.wave_gap);
-    let mut conns = Vec::new();
+    let mut conns = Held::default();
     let mut opening = Duration::ZERO;
     let mut last_wave = (before, 0);
     for wave in 0..args.waves {
@@ -35,15 +39,21 @@ pub(crate) async fn run(args: &BenchArgs, target: &Target) -> Result<Report> {
         let range = wave_range(args.clients, args.waves, wave);
         last_wave.1 = range.len() as u64;
         let ids = range.map(|i| format!("bench-{pid}-conn-{i}")).collect();
-        let opened = open_many(args, target, ids).await?;
-        opening += opened.elapsed;
-        conns.extend(opened.conns);
+        if args.bare {
+            let opened = open_bare(args, target, ids).await?;
+            opening += opened.elapsed;
+            conns.bare.extend(opened.streams);
+        } else {
+            let opened = open_many(args, target, ids).await?;
+            opening += opened.elapsed;
+            conns.clients.extend(opened.conns);
+        }
     }
-    let connections = conns.len() as u64;
+    let connections = conns.len();
     let hold = args.duration.map_or(DEFAULT_HOLD, Duration::from_secs_f64);
     tokio::time::sleep(hold).await;
     let after = sample();
-    let held = conns.iter().filter(|c| !c.client.is_closed()).count() as u64;
+    let held = conns.still_open();
     let mut report = Report {
         scenario: args.scenario.name(),
         qos: args.qos,
@@ -67,6 +77,30 @@ pub(crate) async fn run(args: &BenchArgs, target: &Target) -> Result<Report> {
     }
     drop(conns);
     Ok(report)
+}
+
+/// The connections being held: clients, or bare sockets with `--bare`.
+#[derive(Default)]
+struct Held {
+    clients: Vec<Conn>,
+    bare: Vec<TcpStream>,
+}
+
+impl Held {
+    fn len(&self) -> u64 {
+        (self.clients.len() + self.bare.len()) as u64
+    }
+
+    /// How many the broker has not closed.
+    fn still_open(&self) -> u64 {
+        let clients = self
+            .clients
+            .iter()
+            .filter(|c| !c.client.is_closed())
+            .count();
+        let bare = self.bare.iter().filter(|s| still_open(s)).count();
+        (clients + bare) as u64
+    }
 }
 
 /// The connection numbers of wave `wave` of `waves`: equal shares, the last taking what is left.

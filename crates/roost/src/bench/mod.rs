@@ -2,12 +2,13 @@
 //!
 //! Scenarios ([`args::Scenario`]): fanin, fanout and pairs publish timestamped payloads and
 //! measure throughput, exact loss and latency ([`scenarios`]); conn opens idle connections and
-//! measures their rate and, with `--pid`, the broker's memory per connection ([`conn`]). Every
-//! run ends by itself: a message count or a duration, then a drain timeout. It talks only to
-//! the host it is given, over TCP, TLS, WebSocket or WebSocket over TLS (`--tls`, `--ws`, and
-//! the TLS flags of `roost pub`).
+//! measures their rate and, with `--pid`, the broker's memory per connection ([`conn`]; bare
+//! sockets rather than clients with `--bare`, [`bare`]). Every run ends by itself: a message
+//! count or a duration, then a drain timeout. It talks only to the host it is given, over TCP,
+//! TLS, WebSocket or WebSocket over TLS (`--tls`, `--ws`, and the TLS flags of `roost pub`).
 
 mod args;
+mod bare;
 mod clients;
 mod conn;
 mod payload;
@@ -33,6 +34,9 @@ use crate::transport_args::{self, Plan};
 pub(crate) fn run(args: &BenchArgs) -> Result<ExitCode> {
     args.validate()?;
     let plan = args.transport_plan()?;
+    if args.bare && !matches!(plan, Plan::Tcp) {
+        anyhow::bail!("--bare: bare connections are plain TCP; leave out --tls and --ws");
+    }
     let transport = transport_args::load(&plan).map_err(|e| anyhow::anyhow!("{e}"))?;
     let target = Target {
         port: args.port(&plan),
