@@ -83,6 +83,12 @@ impl Link {
     /// Sets `news` and wakes the connection. For news that ends it, false when it was already
     /// told to end.
     pub(crate) fn tell(&self, news: u8) -> bool {
+        // News already set and not yet taken needs neither a write nor a wake: a busy
+        // subscriber is told of every delivery, and reading leaves its cache line in place.
+        let seen = self.news.load(Ordering::Acquire);
+        if seen & news == news {
+            return news & ENDING == 0 || seen & ENDING == 0;
+        }
         let before = self.news.fetch_or(news, Ordering::AcqRel);
         // Already set and not yet taken: the wake that set it is still on its way.
         if before & news != news {
@@ -292,6 +298,40 @@ mod tests {
             Poll::Ready(WOKEN | KICKED | TAKEN_OVER)
         );
         assert_eq!(link.poll_news(&mut cx), Poll::Ready(KICKED | TAKEN_OVER));
+    }
+
+    /// Counts its wakes.
+    struct Wakes(std::sync::atomic::AtomicUsize);
+
+    impl std::task::Wake for Wakes {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    #[test]
+    fn news_not_yet_taken_is_not_woken_for_again() {
+        let link = Link::new(0, false);
+        let wakes = Arc::new(Wakes(Default::default()));
+        let waker = std::task::Waker::from(Arc::clone(&wakes));
+        let mut cx = Context::from_waker(&waker);
+        assert_eq!(link.poll_news(&mut cx), Poll::Pending);
+        assert!(link.tell(WOKEN));
+        assert!(link.tell(WOKEN));
+        assert_eq!(
+            wakes.0.load(Ordering::Relaxed),
+            1,
+            "one wake until it is taken"
+        );
+        assert_eq!(link.poll_news(&mut cx), Poll::Ready(WOKEN));
+        assert!(link.tell(WOKEN));
+        assert_eq!(
+            wakes.0.load(Ordering::Relaxed),
+            2,
+            "taken news is woken for again"
+        );
+        assert!(link.tell(KICKED));
+        assert!(!link.tell(KICKED), "ending news already set: told once");
     }
 
     #[test]

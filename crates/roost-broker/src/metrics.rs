@@ -49,7 +49,12 @@ pub struct Metrics {
 impl Metrics {
     /// Adds `n` to a counter.
     pub fn add(counter: &AtomicU64, n: u64) {
-        counter.fetch_add(n, Ordering::Relaxed);
+        // Adding nothing writes nothing: the counters are shared by every thread, and a write
+        // takes the cache line from the others (adding 0 per delivery was 15% of a fan-out's
+        // broker CPU).
+        if n > 0 {
+            counter.fetch_add(n, Ordering::Relaxed);
+        }
     }
 
     /// Reads a counter.
