@@ -1,8 +1,8 @@
-"""Idle plain TCP connections park: after a quarter of a second with nothing to do, a connection gives up its
-task and waits in the broker's parking lot (Roost's own; `$SYS/broker/clients/parked` counts
-them). These tests park real clients, then check that everything a connected client expects
-still happens: messages reach it, what it sends is answered, keep-alive, kick, takeover and
-shutdown."""
+"""Idle plain TCP connections park: after a tenth of a second with nothing to do (a quarter of a
+second from its first return on), a connection gives up its task and waits in the broker's
+parking lot (Roost's own; `$SYS/broker/clients/parked` counts them). These tests park real
+clients, then check that everything a connected client expects still happens: messages reach
+it, what it sends is answered, keep-alive, kick, takeover and shutdown."""
 
 import signal
 import subprocess

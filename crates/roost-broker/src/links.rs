@@ -8,8 +8,8 @@
 //! [`Links`] lists the connections, so that shutdown and reload reach them all, and checks their
 //! keep-alives in one sweep every [`SWEEP`] instead of a `Sleep` per connection (112 bytes of
 //! every connection's state; the sweep reads one atomic per connection). The same sweep tells a
-//! plain TCP connection that has done nothing for [`PARK_AFTER`] to park (see
-//! [`crate::parking`]).
+//! plain TCP connection that has done nothing for a while ([`PARK_FIRST`], [`PARK_AFTER`]) to
+//! park (see [`crate::parking`]).
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
@@ -23,10 +23,16 @@ use crate::session::ConnectionInfo;
 
 /// How often the keep-alives are checked; a silent client is closed at most this late.
 const SWEEP: Duration = Duration::from_millis(100);
-/// How long a connection that can park does nothing (reads, writes, news) before it is told to,
-/// at first. Each time it comes back soon after parking (within four times its delay) the delay
-/// doubles, up to [`PARK_AFTER_MAX`]: a client with traffic every few seconds soon stays in its
-/// task instead of paying a park and a wake-up per message; a silent one parks after a quarter of a second.
+/// How long a connection that can park does nothing (reads, writes, news) before it is told to.
+/// The first time, after CONNECT, it is [`PARK_FIRST`]: a connection in its task holds a
+/// tokio task and registration (768 bytes) the parked one gives back, and in a burst of new
+/// connections those of the last fraction of a second are all in their tasks at once, so the
+/// sooner they park the less the burst leaves behind. From the first return on it is at least
+/// [`PARK_AFTER`], and each time the connection comes back soon after parking (within four times
+/// its delay) the delay doubles, up to [`PARK_AFTER_MAX`]: a client with traffic every few seconds
+/// soon stays in its task instead of paying a park and a wake-up per message. A client that
+/// speaks just after CONNECT pays at most one park more.
+const PARK_FIRST: u32 = 50;
 const PARK_AFTER: u32 = 250;
 const PARK_AFTER_MAX: u32 = 64_000;
 
@@ -44,7 +50,7 @@ pub(crate) const SILENT: u8 = 8;
 pub(crate) const RELOADED: u8 = 16;
 /// A delivery was queued for the session.
 pub(crate) const WOKEN: u8 = 32;
-/// The connection has been idle for [`PARK_AFTER`]: it may park.
+/// The connection has been idle for its delay ([`PARK_FIRST`], [`PARK_AFTER`]): it may park.
 pub(crate) const PARK: u8 = 64;
 
 /// One connection's end of the broker's news (inside its [`ConnectionInfo`]).
@@ -62,7 +68,7 @@ pub(crate) struct Link {
     heard: AtomicU32,
     /// When the connection last read, wrote or had news, or when it parked.
     active: AtomicU32,
-    /// How long it must be idle before it is told to park (see [`PARK_AFTER`]).
+    /// How long it must be idle before it is told to park (see [`PARK_FIRST`], [`PARK_AFTER`]).
     park_after: AtomicU32,
     /// 1.5 × the keep-alive, in milliseconds (0: none); set before the link is shared.
     allowance_ms: u32,
@@ -75,7 +81,7 @@ impl Link {
         Link {
             allowance_ms: u32::from(keep_alive_secs) * 1500,
             parkable,
-            park_after: AtomicU32::new(PARK_AFTER),
+            park_after: AtomicU32::new(PARK_FIRST),
             ..Link::default()
         }
     }
@@ -145,10 +151,13 @@ impl Link {
     pub(crate) fn unparked(&self, now_ms: u32) {
         let parked_for = now_ms.wrapping_sub(self.active.load(Ordering::Relaxed));
         let after = self.park_after.load(Ordering::Relaxed);
-        if parked_for < after.saturating_mul(4) {
-            let longer = after.saturating_mul(2).min(PARK_AFTER_MAX);
-            self.park_after.store(longer, Ordering::Relaxed);
-        }
+        let next = if parked_for < after.saturating_mul(4) {
+            after.saturating_mul(2).min(PARK_AFTER_MAX)
+        } else {
+            after
+        };
+        self.park_after
+            .store(next.max(PARK_AFTER), Ordering::Relaxed);
         self.active.store(now_ms, Ordering::Relaxed);
         self.parked.store(false, Ordering::Release);
     }
@@ -159,7 +168,7 @@ impl Link {
             && now_ms.wrapping_sub(self.heard.load(Ordering::Relaxed)) >= self.allowance_ms
     }
 
-    /// True when the connection can park, is not parked, and has been idle for [`PARK_AFTER`].
+    /// True when the connection can park, is not parked, and has been idle for its delay.
     fn should_park(&self, now_ms: u32) -> bool {
         self.parkable
             && !self.parked.load(Ordering::Acquire)
@@ -258,7 +267,7 @@ impl Links {
             if conn.link.is_silent(now) {
                 conn.link.tell(SILENT);
             } else if conn.link.should_park(now) {
-                // Told once a PARK_AFTER: a connection that cannot park now notes activity.
+                // Told once a delay: a connection that cannot park now notes activity.
                 conn.link.active(now);
                 conn.link.tell(PARK);
             }
@@ -360,8 +369,8 @@ mod tests {
     fn only_an_idle_parkable_unparked_connection_is_told_to_park() {
         let link = Link::new(0, true);
         link.active(5_000);
-        assert!(!link.should_park(5_249));
-        assert!(link.should_park(5_250));
+        assert!(!link.should_park(5_049));
+        assert!(link.should_park(5_050), "the first park comes soon");
         link.parked(6_000);
         assert!(!link.should_park(9_000), "parked already");
         assert!(!Link::new(0, false).should_park(9_000), "cannot park");
@@ -371,20 +380,33 @@ mod tests {
     fn a_connection_that_comes_back_soon_parks_later_next_time() {
         let link = Link::new(0, true);
         link.parked(0);
-        link.unparked(500);
-        assert!(!link.should_park(999), "back after 0.5 s: waits 0.5 s now");
-        assert!(link.should_park(1_000));
-        link.parked(1_000);
-        link.unparked(10_000);
+        link.unparked(100);
+        assert!(!link.should_park(349), "after the first park: 0.25 s");
+        assert!(link.should_park(350));
+        link.parked(350);
+        link.unparked(1_350);
         assert!(
-            link.should_park(10_500),
+            link.should_park(1_600),
+            "back after 1 s, 4 x 0.25 s: unchanged"
+        );
+        link.parked(1_600);
+        link.unparked(2_100);
+        assert!(
+            !link.should_park(2_599),
+            "back after 0.5 s: waits 0.5 s now"
+        );
+        assert!(link.should_park(2_600));
+        link.parked(2_600);
+        link.unparked(11_600);
+        assert!(
+            link.should_park(12_100),
             "back after 9 s, more than 4 x 0.5 s: unchanged"
         );
         for _ in 0..10 {
-            link.parked(10_500);
-            link.unparked(10_501);
+            link.parked(12_100);
+            link.unparked(12_101);
         }
-        assert!(!link.should_park(10_501 + 63_999), "at most 64 s");
-        assert!(link.should_park(10_501 + 64_000));
+        assert!(!link.should_park(12_101 + 63_999), "at most 64 s");
+        assert!(link.should_park(12_101 + 64_000));
     }
 }

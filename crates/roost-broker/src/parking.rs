@@ -3,9 +3,9 @@
 //! A connection with a tokio task and a tokio socket costs about 1 KB before any state of
 //! Roost's (the task cell, 512 bytes, and the socket's registration, 256, each aligned to 128,
 //! with the allocator's slack around them). Most connections of a big deployment are idle most
-//! of the time, so one that has done nothing for a quarter of a second (the delay grows for
-//! clients that come back soon; [`crate::links`]' sweep tells it)
-//! and has nothing held, queued or half-read gives both up: its state moves here, in one box,
+//! of the time, so one that has done nothing for a while (50 ms after CONNECT, then a quarter of
+//! a second, growing for clients that come back soon; [`crate::links`]' sweep tells it) and has
+//! nothing held, queued or half-read gives both up: its state moves here, in one box,
 //! and its socket is registered with the lot's own epoll (mio), which costs no memory per
 //! socket. One thread waits on that epoll. When the socket becomes readable (or closes), or the
 //! broker has news for the connection (a delivery, a takeover, shutdown, the keep-alive), the
