@@ -43,10 +43,10 @@ async fn will_waits_for_its_delay_and_is_cancelled_by_a_reconnect() {
         payload: Bytes::from_static(b"gone"),
         qos: QoS::AtMostOnce,
         retain: false,
-        properties: Properties {
+        properties: Properties::from(roost_proto::PropertyValues {
             will_delay_interval: Some(5),
-            ..Properties::default()
-        },
+            ..roost_proto::PropertyValues::NONE
+        }),
     };
     for round in 0..2 {
         let mut a = Peer::open(&broker, ProtocolVersion::V5);

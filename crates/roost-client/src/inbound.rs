@@ -73,7 +73,7 @@ impl Inbound {
             retain: publish.retain,
             dup: publish.dup,
             packet_id: publish.packet_id,
-            props: (!publish.properties.is_empty()).then(|| Box::new(publish.properties)),
+            properties: publish.properties,
         }))
     }
 
@@ -135,10 +135,10 @@ mod tests {
             topic: topic.into(),
             packet_id: id,
             payload: Bytes::from_static(b"x"),
-            properties: Properties {
+            properties: Properties::from(roost_proto::PropertyValues {
                 topic_alias: alias,
-                ..Properties::default()
-            },
+                ..roost_proto::PropertyValues::NONE
+            }),
         }
     }
 
@@ -206,24 +206,6 @@ mod tests {
         let used = inbound.publish(publish(QoS::AtMostOnce, None, "", Some(2)), &mut out);
         assert!(matches!(set, Ok(Some(ref m)) if m.topic == "long/topic"));
         assert!(matches!(used, Ok(Some(ref m)) if m.topic == "long/topic"));
-    }
-
-    #[test]
-    fn properties_are_boxed_only_when_there_are_some() {
-        let mut inbound = Inbound::new(ProtocolVersion::V5, 4);
-        let mut out = Vec::new();
-        let Ok(Some(plain)) = inbound.publish(publish(QoS::AtMostOnce, None, "t", None), &mut out)
-        else {
-            panic!("a plain PUBLISH is delivered");
-        };
-        assert!(plain.props.is_none());
-        assert!(plain.properties().is_empty());
-        let Ok(Some(aliased)) =
-            inbound.publish(publish(QoS::AtMostOnce, None, "t", Some(3)), &mut out)
-        else {
-            panic!("an aliased PUBLISH is delivered");
-        };
-        assert_eq!(aliased.properties().topic_alias, Some(3));
     }
 
     #[test]

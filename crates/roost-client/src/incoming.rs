@@ -4,7 +4,7 @@
 //! sends, the task stops reading the socket once the channel and a small backlog are full, so
 //! TCP flow control slows the broker down; memory stays bounded.
 
-use std::sync::{Arc, LazyLock, OnceLock};
+use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 use roost_proto::{DecodeError, Disconnect, Properties, QoS, ReasonCode};
@@ -25,19 +25,8 @@ pub struct Message {
     pub dup: bool,
     /// Packet identifier of a QoS 1 or 2 delivery (`mosquitto_sub -F %m` prints it).
     pub packet_id: Option<u16>,
-    /// PUBLISH properties (MQTT 5), the topic alias included as received; `None` when the
-    /// PUBLISH carried none. Boxed, so that a message is a few dozen bytes rather than several
-    /// hundred as it is moved from the socket to the application: [`Message::properties`] reads
-    /// them either way.
-    pub props: Option<Box<Properties>>,
-}
-
-impl Message {
-    /// The PUBLISH properties: empty when it carried none.
-    pub fn properties(&self) -> &Properties {
-        static NONE: LazyLock<Properties> = LazyLock::new(Properties::default);
-        self.props.as_deref().unwrap_or(&NONE)
-    }
+    /// PUBLISH properties (MQTT 5), the topic alias included as received.
+    pub properties: Properties,
 }
 
 /// Why a session ended.

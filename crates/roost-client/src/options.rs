@@ -128,7 +128,7 @@ impl ClientOptions {
     /// The CONNECT packet these options describe. Properties are left out before MQTT 5.
     pub fn connect_packet(&self) -> Connect {
         let properties = if self.protocol.is_v5() {
-            Properties {
+            Properties::from(roost_proto::PropertyValues {
                 session_expiry_interval: self.session_expiry,
                 receive_maximum: self.receive_maximum,
                 maximum_packet_size: self.maximum_packet_size,
@@ -136,8 +136,8 @@ impl ClientOptions {
                 user_properties: self.user_properties.clone(),
                 request_problem_information: self.request_problem_information,
                 request_response_information: self.request_response_information,
-                ..Properties::default()
-            }
+                ..roost_proto::PropertyValues::NONE
+            })
         } else {
             Properties::default()
         };
@@ -244,10 +244,10 @@ mod tests {
                 payload: Bytes::from_static(b"gone"),
                 qos: QoS::AtLeastOnce,
                 retain: true,
-                properties: Properties {
+                properties: Properties::from(roost_proto::PropertyValues {
                     will_delay_interval: Some(3),
-                    ..Properties::default()
-                },
+                    ..roost_proto::PropertyValues::NONE
+                }),
             }),
             ..ClientOptions::default()
         };

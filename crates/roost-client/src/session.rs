@@ -339,12 +339,12 @@ mod tests {
 
     #[test]
     fn publishes_beyond_the_brokers_limits_are_refused_before_sending() {
-        let mut s = session(Properties {
+        let mut s = session(Properties::from(roost_proto::PropertyValues {
             maximum_qos: Some(1),
             retain_available: Some(0),
             maximum_packet_size: Some(50),
-            ..Properties::default()
-        });
+            ..roost_proto::PropertyValues::NONE
+        }));
         let (cmd, mut rx) = publish_cmd("t", QoS::ExactlyOnce, false);
         s.command(cmd);
         assert!(matches!(
@@ -377,10 +377,10 @@ mod tests {
         let connack = ConnAck {
             session_present: false,
             reason: ReasonCode::SUCCESS,
-            properties: Properties {
+            properties: Properties::from(roost_proto::PropertyValues {
                 server_keep_alive: Some(5),
-                ..Properties::default()
-            },
+                ..roost_proto::PropertyValues::NONE
+            }),
         };
         assert_eq!(Connected::new(connack, 60).keep_alive, 5);
     }

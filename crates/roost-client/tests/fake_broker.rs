@@ -83,10 +83,10 @@ fn publish(qos: QoS, packet_id: Option<u16>, topic: &str, alias: Option<u16>) ->
         topic: topic.into(),
         packet_id,
         payload: Bytes::from_static(b"m"),
-        properties: Properties {
+        properties: Properties::from(roost_proto::PropertyValues {
             topic_alias: alias,
-            ..Properties::default()
-        },
+            ..roost_proto::PropertyValues::NONE
+        }),
     })
 }
 
@@ -123,10 +123,10 @@ async fn pings_after_keep_alive_and_gives_up_without_pingresp() {
 
 #[tokio::test(start_paused = true)]
 async fn server_keep_alive_replaces_the_clients() {
-    let props = Properties {
+    let props = Properties::from(roost_proto::PropertyValues {
         server_keep_alive: Some(2),
-        ..Properties::default()
-    };
+        ..roost_proto::PropertyValues::NONE
+    });
     let (_client, _incoming, mut broker) = connect(v5(), props).await;
     let start = Instant::now();
     assert_eq!(broker.recv().await, Some(Packet::PingReq));
@@ -165,10 +165,10 @@ async fn broker_disconnect_ends_incoming_and_fails_pending_requests() {
 
 #[tokio::test]
 async fn receive_maximum_bounds_publishes_in_flight() {
-    let props = Properties {
+    let props = Properties::from(roost_proto::PropertyValues {
         receive_maximum: Some(2),
-        ..Properties::default()
-    };
+        ..roost_proto::PropertyValues::NONE
+    });
     let (client, _incoming, mut broker) = connect(v5(), props).await;
     let mut pending = Vec::new();
     for _ in 0..5 {

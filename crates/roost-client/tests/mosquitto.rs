@@ -123,10 +123,10 @@ async fn round_trip_at_every_qos_in_both_versions() {
             );
             assert!(!message.retain);
         }
-        let properties = Properties {
+        let properties = Properties::from(roost_proto::PropertyValues {
             user_properties: vec![("why".into(), "done".into())],
-            ..Properties::default()
-        };
+            ..roost_proto::PropertyValues::NONE
+        });
         let unsub = sub
             .unsubscribe_with_properties(vec!["rt/#".into()], properties)
             .await

@@ -43,13 +43,13 @@ fn version(case: &str) -> ProtocolVersion {
 
 /// A few properties a real MQTT 5 publisher sends: format, expiry, content type, one user property.
 fn publish_properties() -> Properties {
-    Properties {
+    Properties::from(roost_proto::PropertyValues {
         payload_format_indicator: Some(1),
         message_expiry_interval: Some(3600),
         content_type: Some("application/json".into()),
         user_properties: vec![("site".into(), "lyon-2".into())],
-        ..Properties::default()
-    }
+        ..roost_proto::PropertyValues::NONE
+    })
 }
 
 fn publish(case: &str) -> Publish {
@@ -89,10 +89,10 @@ fn packet(case: &str) -> Packet {
                 },
             })
             .collect();
-        let properties = Properties {
+        let properties = Properties::from(roost_proto::PropertyValues {
             subscription_identifiers: if v5 { vec![17] } else { Vec::new() },
-            ..Properties::default()
-        };
+            ..roost_proto::PropertyValues::NONE
+        });
         return Packet::Subscribe(Subscribe {
             packet_id: 9,
             filters,
@@ -100,12 +100,12 @@ fn packet(case: &str) -> Packet {
         });
     }
     let properties = if v5 {
-        Properties {
+        Properties::from(roost_proto::PropertyValues {
             session_expiry_interval: Some(3600),
             receive_maximum: Some(100),
             topic_alias_maximum: Some(16),
-            ..Properties::default()
-        }
+            ..roost_proto::PropertyValues::NONE
+        })
     } else {
         Properties::default()
     };

@@ -53,7 +53,7 @@ pub use error::DecodeError;
 pub use header::PacketType;
 pub use packet::connack::connack_return_code;
 pub use packet::publish::{encode_publish, publish_len, PublishRef};
-pub use properties::Properties;
+pub use properties::{Properties, PropertyValues};
 pub use property_table::{
     property_info, PropertyInfo, PropertyScope, PropertyType, PROPERTY_TABLE,
 };

@@ -3,12 +3,22 @@
 //! Every packet carries the same [`Properties`] type; which identifiers a packet may hold is the
 //! table [`PROPERTY_TABLE`], consulted by the decoder (a property in the wrong packet is a
 //! malformed packet) and by the encoder (only the allowed ones are written).
+//!
+//! The fields are [`PropertyValues`], several hundred bytes; [`Properties`] holds them boxed,
+//! and only once one is set. Most packets carry no property (none at all before MQTT 5), so a
+//! packet is small to move, and decoding one allocates nothing for properties it does not have.
+//! A [`Properties`] reads and writes as its values: reading one that holds none reads empty
+//! values, and writing a field makes them.
 
 use bytes::Bytes;
 
+/// A packet's MQTT 5 properties: [`PropertyValues`], made on the first write.
+#[derive(Clone, Default)]
+pub struct Properties(Option<Box<PropertyValues>>);
+
 /// All MQTT 5 properties. `None` / empty means absent.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
-pub struct Properties {
+pub struct PropertyValues {
     /// 0x01 Payload Format Indicator (byte, 0 or 1).
     pub payload_format_indicator: Option<u8>,
     /// 0x02 Message Expiry Interval (seconds).
@@ -65,9 +75,114 @@ pub struct Properties {
     pub shared_subscription_available: Option<u8>,
 }
 
+impl PropertyValues {
+    /// No property set (what a [`Properties`] without values reads as).
+    pub const NONE: PropertyValues = PropertyValues {
+        payload_format_indicator: None,
+        message_expiry_interval: None,
+        content_type: None,
+        response_topic: None,
+        correlation_data: None,
+        subscription_identifiers: Vec::new(),
+        session_expiry_interval: None,
+        assigned_client_identifier: None,
+        server_keep_alive: None,
+        authentication_method: None,
+        authentication_data: None,
+        request_problem_information: None,
+        will_delay_interval: None,
+        request_response_information: None,
+        response_information: None,
+        server_reference: None,
+        reason_string: None,
+        receive_maximum: None,
+        topic_alias_maximum: None,
+        topic_alias: None,
+        maximum_qos: None,
+        retain_available: None,
+        user_properties: Vec::new(),
+        maximum_packet_size: None,
+        wildcard_subscription_available: None,
+        subscription_identifier_available: None,
+        shared_subscription_available: None,
+    };
+}
+
+/// What every [`Properties`] without values reads.
+static NO_VALUES: PropertyValues = PropertyValues::NONE;
+
 impl Properties {
     /// True when no property is set.
     pub fn is_empty(&self) -> bool {
-        *self == Properties::default()
+        self.0.as_deref().is_none_or(|v| *v == PropertyValues::NONE)
+    }
+}
+
+impl std::ops::Deref for Properties {
+    type Target = PropertyValues;
+
+    fn deref(&self) -> &PropertyValues {
+        self.0.as_deref().unwrap_or(&NO_VALUES)
+    }
+}
+
+impl std::ops::DerefMut for Properties {
+    fn deref_mut(&mut self) -> &mut PropertyValues {
+        self.0.get_or_insert_with(Box::default)
+    }
+}
+
+impl From<PropertyValues> for Properties {
+    fn from(values: PropertyValues) -> Properties {
+        if values == PropertyValues::NONE {
+            Properties(None)
+        } else {
+            Properties(Some(Box::new(values)))
+        }
+    }
+}
+
+/// Equal when they hold the same properties, made or not.
+impl PartialEq for Properties {
+    fn eq(&self, other: &Properties) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for Properties {}
+
+impl std::fmt::Debug for Properties {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        (**self).fmt(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn properties_are_made_on_the_first_write_and_compare_by_value() {
+        let mut props = Properties::default();
+        assert!(props.is_empty());
+        assert_eq!(props.topic_alias, None);
+        assert!(props.0.is_none(), "reading makes nothing");
+        props.topic_alias = Some(4);
+        assert_eq!(props.topic_alias, Some(4));
+        assert!(!props.is_empty());
+        props.topic_alias = None;
+        assert!(props.is_empty(), "made but empty is empty");
+        assert_eq!(props, Properties::default());
+        let from = Properties::from(PropertyValues {
+            receive_maximum: Some(7),
+            ..PropertyValues::NONE
+        });
+        assert_eq!(from.receive_maximum, Some(7));
+        assert!(Properties::from(PropertyValues::NONE).0.is_none());
+    }
+
+    #[test]
+    fn a_packet_without_properties_is_one_pointer() {
+        assert_eq!(std::mem::size_of::<Properties>(), 8);
     }
 }

@@ -150,10 +150,10 @@ fn v3_pub_response_drops_reason_and_properties() {
     let ack = Packet::PubRec(PubResponse {
         packet_id: 4,
         reason: ReasonCode::QUOTA_EXCEEDED,
-        properties: Properties {
+        properties: Properties::from(roost_proto::PropertyValues {
             reason_string: Some("x".into()),
-            ..Default::default()
-        },
+            ..roost_proto::PropertyValues::NONE
+        }),
     });
     assert_eq!(encode_vec(&ack, V311), [0x50, 2, 0, 4]);
 }

@@ -266,12 +266,12 @@ fn property_strings_must_be_utf8_without_null() {
 
 #[test]
 fn encoder_writes_only_properties_the_packet_allows() {
-    let properties = Properties {
+    let properties = Properties::from(roost_proto::PropertyValues {
         reason_string: Some("why".into()),
         content_type: Some("not in PUBACK".into()),
         session_expiry_interval: Some(5),
-        ..Default::default()
-    };
+        ..roost_proto::PropertyValues::NONE
+    });
     let ack = Packet::PubAck(PubResponse {
         packet_id: 1,
         reason: ReasonCode::SUCCESS,
@@ -289,10 +289,10 @@ fn encoder_writes_only_properties_the_packet_allows() {
 
 #[test]
 fn encoder_writes_no_properties_before_5() {
-    let properties = Properties {
+    let properties = Properties::from(roost_proto::PropertyValues {
         reason_string: Some("why".into()),
-        ..Default::default()
-    };
+        ..roost_proto::PropertyValues::NONE
+    });
     let ack = Packet::PubAck(PubResponse {
         packet_id: 1,
         reason: ReasonCode::SUCCESS,

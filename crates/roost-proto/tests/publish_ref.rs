@@ -8,7 +8,7 @@ use common::*;
 use roost_proto::{encode_publish, publish_len, Packet, Properties, Publish, PublishRef, QoS};
 
 fn publisher_properties() -> Properties {
-    Properties {
+    Properties::from(roost_proto::PropertyValues {
         payload_format_indicator: Some(1),
         message_expiry_interval: Some(3600),
         content_type: Some("text/plain".into()),
@@ -17,8 +17,8 @@ fn publisher_properties() -> Properties {
         user_properties: vec![("k".into(), "v".into())],
         // Not a PUBLISH property: never written.
         session_expiry_interval: Some(1),
-        ..Default::default()
-    }
+        ..roost_proto::PropertyValues::NONE
+    })
 }
 
 #[test]
@@ -52,13 +52,13 @@ fn overrides_replace_the_publishers_fields() {
             ("a/b", &b"hello"[..])
         );
         if v.is_v5() {
-            let expected = Properties {
+            let expected = Properties::from(roost_proto::PropertyValues {
                 message_expiry_interval: Some(60),
                 topic_alias: None,
                 subscription_identifiers: vec![1, 2],
                 session_expiry_interval: None,
-                ..publisher_properties()
-            };
+                ..(*publisher_properties()).clone()
+            });
             assert_eq!(decoded.properties, expected);
         } else {
             assert_eq!(decoded.properties, Properties::default());

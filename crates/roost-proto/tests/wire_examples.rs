@@ -78,17 +78,17 @@ fn connect_5_with_will_and_properties() {
             payload: Bytes::from_static(b"hi"),
             qos: QoS::AtLeastOnce,
             retain: true,
-            properties: Properties {
+            properties: Properties::from(roost_proto::PropertyValues {
                 will_delay_interval: Some(5),
-                ..Default::default()
-            },
+                ..roost_proto::PropertyValues::NONE
+            }),
         }),
         username: None,
         password: None,
-        properties: Properties {
+        properties: Properties::from(roost_proto::PropertyValues {
             session_expiry_interval: Some(120),
-            ..Default::default()
-        },
+            ..roost_proto::PropertyValues::NONE
+        }),
     }));
     assert_wire(&bytes, V3, &expected);
 }
@@ -114,10 +114,10 @@ fn connack_5_with_properties() {
         &Packet::ConnAck(ConnAck {
             session_present: true,
             reason: ReasonCode::SUCCESS,
-            properties: Properties {
+            properties: Properties::from(roost_proto::PropertyValues {
                 receive_maximum: Some(10),
-                ..Default::default()
-            },
+                ..roost_proto::PropertyValues::NONE
+            }),
         }),
     );
 }
@@ -151,10 +151,10 @@ fn publish_5_with_alias_and_empty_topic() {
             topic: String::new(),
             packet_id: Some(9),
             payload: Bytes::new(),
-            properties: Properties {
+            properties: Properties::from(roost_proto::PropertyValues {
                 topic_alias: Some(2),
-                ..Default::default()
-            },
+                ..roost_proto::PropertyValues::NONE
+            }),
         }),
     );
 }
@@ -216,10 +216,10 @@ fn subscribe_and_suback_5() {
                     retain_handling: RetainHandling::DoNotSend,
                 },
             }],
-            properties: Properties {
+            properties: Properties::from(roost_proto::PropertyValues {
                 subscription_identifiers: vec![5],
-                ..Default::default()
-            },
+                ..roost_proto::PropertyValues::NONE
+            }),
         }),
     );
     assert_wire(
@@ -304,10 +304,10 @@ fn ping_disconnect_auth() {
         V5,
         &Packet::Auth(Auth {
             reason: ReasonCode::CONTINUE_AUTHENTICATION,
-            properties: Properties {
+            properties: Properties::from(roost_proto::PropertyValues {
                 authentication_method: Some("SCR".into()),
-                ..Default::default()
-            },
+                ..roost_proto::PropertyValues::NONE
+            }),
         }),
     );
 }

@@ -228,7 +228,7 @@ impl ClientArgs {
                 self.password.clone(),
             ),
         };
-        let connect = props.connect;
+        let mut connect = props.connect;
         Ok(ClientOptions {
             host,
             port,
@@ -243,7 +243,7 @@ impl ClientArgs {
             receive_maximum: connect.receive_maximum,
             maximum_packet_size: connect.maximum_packet_size,
             topic_alias_maximum: connect.topic_alias_maximum,
-            user_properties: connect.user_properties,
+            user_properties: std::mem::take(&mut connect.user_properties),
             request_problem_information: connect.request_problem_information,
             request_response_information: connect.request_response_information,
             bind_address: self.bind_address.clone(),

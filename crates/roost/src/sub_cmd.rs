@@ -599,7 +599,7 @@ mod tests {
             retain: false,
             dup: false,
             packet_id: None,
-            props: None,
+            properties: Properties::default(),
         };
         let mut out = Vec::new();
         output.render(&message, &mut out);

@@ -261,7 +261,7 @@ fn field(
     out: &mut Vec<u8>,
 ) -> Result<(), String> {
     use Directive as D;
-    let props = message.properties();
+    let props = &message.properties;
     match directive {
         D::Percent => out.push(b'%'),
         D::TopicAlias => int_or_blank(props.topic_alias.map(i64::from), spec, out),
@@ -444,7 +444,7 @@ fn json(message: &Message, now: &Now, payload: Option<Json>) -> Json {
         let mid = message.packet_id.unwrap_or(0);
         members.push((b"mid".to_vec(), number(f64::from(mid))));
     }
-    if let Some(properties) = json_properties(message.properties()) {
+    if let Some(properties) = json_properties(&message.properties) {
         members.push((b"properties".to_vec(), properties));
     }
     let payload = payload.unwrap_or_else(|| {
@@ -516,7 +516,7 @@ mod tests {
             retain: false,
             dup: false,
             packet_id: None,
-            props: None,
+            properties: Properties::default(),
         }
     }
 
@@ -525,7 +525,7 @@ mod tests {
             qos: QoS::AtLeastOnce,
             retain: true,
             packet_id: Some(42),
-            props: Some(Box::new(Properties {
+            properties: Properties::from(roost_proto::PropertyValues {
                 payload_format_indicator: Some(1),
                 message_expiry_interval: Some(3600),
                 content_type: Some("text/plain".into()),
@@ -533,8 +533,8 @@ mod tests {
                 correlation_data: Some(Bytes::from_static(b"corr\0id")),
                 subscription_identifiers: vec![7, 9],
                 user_properties: vec![("k".into(), "v".into()), ("k2".into(), "v 2".into())],
-                ..Properties::default()
-            })),
+                ..roost_proto::PropertyValues::NONE
+            }),
             ..message("a/b", b"hello")
         }
     }
@@ -626,10 +626,10 @@ mod tests {
     #[test]
     fn expiry_above_i32_prints_through_an_int() {
         let m = Message {
-            props: Some(Box::new(Properties {
+            properties: Properties::from(roost_proto::PropertyValues {
                 message_expiry_interval: Some(u32::MAX),
-                ..Properties::default()
-            })),
+                ..roost_proto::PropertyValues::NONE
+            }),
             ..message("t", b"x")
         };
         assert_eq!(text("%E", &m), "-1");

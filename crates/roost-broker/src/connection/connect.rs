@@ -68,10 +68,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
 
     fn refuse<T>(&mut self, client_id: &str, reason: ReasonCode, why: &str) -> Option<T> {
         info!("Client {client_id} from {} refused: {why}.", self.peer);
-        let properties = Properties {
+        let properties = Properties::from(roost_proto::PropertyValues {
             reason_string: Some(why.to_string()),
-            ..Properties::default()
-        };
+            ..roost_proto::PropertyValues::NONE
+        });
         self.connack(false, reason, properties);
         None
     }

@@ -45,10 +45,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         if let Ending::Closing { reason, why } = &ending {
             if self.version.is_v5() {
                 // A reason string is always allowed in DISCONNECT (MQTT-3.1.2-29 spares it).
-                let properties = Properties {
+                let properties = Properties::from(roost_proto::PropertyValues {
                     reason_string: Some(why.clone()),
-                    ..Properties::default()
-                };
+                    ..roost_proto::PropertyValues::NONE
+                });
                 let disconnect = Disconnect {
                     reason: *reason,
                     properties,

@@ -97,10 +97,10 @@ impl Peer {
 }
 
 pub fn expiry(secs: u32) -> Properties {
-    Properties {
+    Properties::from(roost_proto::PropertyValues {
         session_expiry_interval: Some(secs),
-        ..Properties::default()
-    }
+        ..roost_proto::PropertyValues::NONE
+    })
 }
 
 pub fn publish(topic: &str, payload: &'static str, qos: QoS, packet_id: Option<u16>) -> Packet {

@@ -43,11 +43,11 @@ pub(crate) fn session(username: &str) -> SessionRecord {
             payload: "gone".into(),
             qos: QoS::AtLeastOnce,
             retain: true,
-            properties: Properties {
+            properties: Properties::from(roost_proto::PropertyValues {
                 will_delay_interval: Some(30),
                 content_type: Some("text/plain".into()),
-                ..Properties::default()
-            },
+                ..roost_proto::PropertyValues::NONE
+            }),
         })),
     }
 }

@@ -104,10 +104,10 @@ fn connect_packet(options: &ClientOptions) -> Connect {
         will: None,
         username: None,
         password: None,
-        properties: Properties {
+        properties: Properties::from(roost_proto::PropertyValues {
             session_expiry_interval: options.session_expiry.filter(|_| options.protocol.is_v5()),
-            ..Properties::default()
-        },
+            ..roost_proto::PropertyValues::NONE
+        }),
     }
 }
 
