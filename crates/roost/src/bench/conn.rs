@@ -8,7 +8,6 @@
 use std::time::Duration;
 
 use anyhow::Result;
-
 use tokio::net::TcpStream;
 
 use super::args::BenchArgs;
