@@ -116,6 +116,13 @@ impl Properties {
     pub fn is_empty(&self) -> bool {
         self.0.as_deref().is_none_or(|v| *v == PropertyValues::NONE)
     }
+
+    /// The values to change, when there are any. A write through the `Properties` itself makes
+    /// them (344 bytes) even to clear a field; a path taken by every message clears through
+    /// this instead.
+    pub fn values_mut(&mut self) -> Option<&mut PropertyValues> {
+        self.0.as_deref_mut()
+    }
 }
 
 impl std::ops::Deref for Properties {
@@ -179,6 +186,11 @@ mod tests {
         });
         assert_eq!(from.receive_maximum, Some(7));
         assert!(Properties::from(PropertyValues::NONE).0.is_none());
+        let mut none = Properties::default();
+        assert!(none.values_mut().is_none(), "values_mut makes nothing");
+        let mut some = from;
+        some.values_mut().expect("made").receive_maximum = None;
+        assert!(some.is_empty());
     }
 
     #[test]

@@ -168,7 +168,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         client: &mut Client,
         publish: &mut Publish,
     ) -> Result<Arc<str>, Ending> {
-        let Some(alias) = publish.properties.topic_alias.take() else {
+        // Cleared through `values_mut`: a PUBLISH without properties has none to make.
+        let Some(alias) = publish
+            .properties
+            .values_mut()
+            .and_then(|values| values.topic_alias.take())
+        else {
             return Ok(self.mounted_topic(&publish.topic));
         };
         if alias == 0 || alias > self.listener.max_topic_alias {
@@ -201,8 +206,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
 
     fn message(&self, client: &Client, topic: Arc<str>, publish: Publish) -> Message {
         let mut properties = publish.properties;
-        let expiry = properties.message_expiry_interval.take();
-        properties.subscription_identifiers.clear();
+        let mut expiry = None;
+        if let Some(values) = properties.values_mut() {
+            expiry = values.message_expiry_interval.take();
+            values.subscription_identifiers.clear();
+        }
         // A small payload is copied once, here: as a slice it would keep the whole read buffer it
         // came in alive for as long as any subscriber's queue holds it. Large ones stay shared.
         let payload = if publish.payload.len() <= COPY_BELOW {
