@@ -173,6 +173,35 @@ fn fanout_multiplies_deliveries() {
 }
 
 #[test]
+fn a_slow_subscriber_takes_at_most_its_rate_and_loses_nothing_here() {
+    let broker = Broker::start();
+    let started = Instant::now();
+    // 2 x 60 QoS 1 messages, taken at 200 a second: at least 0.6 s.
+    let output = bench(
+        &broker,
+        &[
+            "fanin",
+            "-c",
+            "2",
+            "-n",
+            "60",
+            "-q",
+            "1",
+            "--sub-rate",
+            "200",
+            "--drain",
+            "1",
+        ],
+    );
+    let took = started.elapsed();
+    check_lossless(&output, 120.0);
+    assert!(
+        took >= Duration::from_millis(550),
+        "paced at 200/s, took {took:?}"
+    );
+}
+
+#[test]
 fn conn_holds_its_connections() {
     let broker = Broker::start();
     let output = bench(&broker, &["conn", "-c", "50", "-d", "0.2"]);

@@ -67,6 +67,10 @@ pub(crate) struct BenchArgs {
     /// Fixed rate in messages per second per publisher (default: as fast as the window allows).
     #[arg(short = 'r', long = "rate")]
     pub(crate) rate: Option<f64>,
+    /// Each subscriber takes at most this many messages per second (default: as fast as they
+    /// come): a slow subscriber, so that the broker's queue limits decide what happens to the rest.
+    #[arg(long = "sub-rate")]
+    pub(crate) sub_rate: Option<f64>,
     /// MQTT version: 3 (3.1), 4 (3.1.1) or 5.
     #[arg(short = 'V', long = "version", default_value_t = 4, value_parser = clap::value_parser!(u8).range(3..=5))]
     pub(crate) version: u8,
@@ -131,9 +135,13 @@ impl BenchArgs {
         if self.inflight == 0 {
             bail!("--inflight 0: the window must be at least 1");
         }
-        if let Some(rate) = self.rate {
-            if !(rate.is_finite() && rate > 0.0) {
-                bail!("-r {rate}: the rate must be a positive number of messages per second");
+        for (flag, rate) in [("-r", self.rate), ("--sub-rate", self.sub_rate)] {
+            if let Some(rate) = rate {
+                if !(rate.is_finite() && rate > 0.0) {
+                    bail!(
+                        "{flag} {rate}: the rate must be a positive number of messages per second"
+                    );
+                }
             }
         }
         for (flag, value) in [

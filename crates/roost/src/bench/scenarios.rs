@@ -99,10 +99,12 @@ async fn exercise(
     let warmup_end_ns = u64::try_from(args.warmup().as_nanos()).unwrap_or(u64::MAX);
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut subscribers = JoinSet::new();
+    let pace = args.sub_rate;
     for Conn { client, incoming } in subscriber_conns {
         let (counters, stop) = (Arc::clone(&counters), stop_rx.clone());
         subscribers.spawn(async move {
-            let latency = subscriber::run(incoming, clock, counters, warmup_end_ns, stop).await;
+            let latency =
+                subscriber::run(incoming, clock, counters, pace, warmup_end_ns, stop).await;
             drop(client);
             latency
         });
