@@ -263,13 +263,41 @@ impl<S> Connection<S> {
         peer: SocketAddr,
         identity: PeerIdentity,
     ) -> Connection<S> {
-        Connection {
-            config: broker.config().clone(),
-            conn_id: broker.next_conn_id(),
+        let conn_id = broker.next_conn_id();
+        let identity = match identity {
+            PeerIdentity::FromConnect => None,
+            other => Some(Box::new(other)),
+        };
+        // A configuration has far fewer than 2^32 listeners.
+        let listener_index = u32::try_from(listener_index).unwrap_or(u32::MAX);
+        Connection::idle(
             broker,
             listener,
-            // A configuration has far fewer than 2^32 listeners.
-            listener_index: u32::try_from(listener_index).unwrap_or(u32::MAX),
+            listener_index,
+            conn_id,
+            stream,
+            peer,
+            identity,
+        )
+    }
+
+    /// A connection with nothing read, written, held or throttled, and the configuration in
+    /// force now: a new one, or one back from the parking lot.
+    fn idle(
+        broker: Arc<Broker>,
+        listener: Arc<Listener>,
+        listener_index: u32,
+        conn_id: u64,
+        stream: S,
+        peer: SocketAddr,
+        identity: Option<Box<PeerIdentity>>,
+    ) -> Connection<S> {
+        Connection {
+            config: broker.config().clone(),
+            broker,
+            listener,
+            listener_index,
+            conn_id,
             peer,
             stream,
             inbuf: BytesMut::new(),
@@ -278,10 +306,7 @@ impl<S> Connection<S> {
             unflushed: false,
             may_park: false,
             version: ProtocolVersion::V3_1_1,
-            identity: match identity {
-                PeerIdentity::FromConnect => None,
-                other => Some(Box::new(other)),
-            },
+            identity,
             storing: None,
             hold: 0,
             held_from: 0,

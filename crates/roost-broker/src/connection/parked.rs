@@ -9,7 +9,6 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use bytes::BytesMut;
 use tokio::net::TcpStream;
 use tracing::warn;
 
@@ -61,26 +60,18 @@ impl Parked {
             client,
             guard,
         } = self;
-        let conn = Connection {
-            config: broker.config().clone(),
+        let peer = client.info.peer;
+        let mut conn = Connection::idle(
             broker,
             listener,
             listener_index,
             conn_id,
-            peer: client.info.peer,
             stream,
-            inbuf: BytesMut::new(),
-            pending: BytesMut::new(),
-            released: 0,
-            unflushed: false,
-            may_park: true,
-            version: client.info.protocol,
+            peer,
             identity,
-            storing: None,
-            hold: 0,
-            held_from: 0,
-            throttle: None,
-        };
+        );
+        conn.may_park = true;
+        conn.version = client.info.protocol;
         (conn, client, guard)
     }
 

@@ -4,18 +4,17 @@
 //! held connection in the load generator, and opening one costs it a few system calls, so the
 //! connection rate measured is as near as this machine allows to what the broker itself takes.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use bytes::BytesMut;
 use roost_client::{open_tcp, ClientOptions};
 use roost_proto::{Connect, Packet, Properties, ReasonCode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::task::JoinSet;
 
 use super::args::BenchArgs;
-use super::clients::{options, source_address, Target};
+use super::clients::{open_each, Target};
 
 /// Connections opened by [`open_bare`] and how long it took.
 pub(crate) struct BareOpened {
@@ -30,32 +29,12 @@ pub(crate) async fn open_bare(
     target: &Target,
     ids: Vec<String>,
 ) -> Result<BareOpened> {
-    let count = u32::try_from(ids.len()).unwrap_or(u32::MAX);
-    let started = Instant::now();
-    let mut ids = ids.into_iter().enumerate();
-    let mut tasks = JoinSet::new();
-    let mut streams = Vec::with_capacity(count as usize);
-    loop {
-        while tasks.len() < args.connect_concurrency {
-            let Some((index, id)) = ids.next() else { break };
-            let index = u32::try_from(index).unwrap_or(u32::MAX);
-            let mut options = options(args, target, id);
-            options.bind_address = source_address(args, index, count);
-            tasks.spawn(async move {
-                let opened = tokio::time::timeout(options.connect_timeout, connect(&options)).await;
-                let stream = opened.unwrap_or_else(|_| bail!("no CONNACK in time"));
-                stream.with_context(|| format!("connecting {} bare", options.client_id))
-            });
-        }
-        let Some(joined) = tasks.join_next().await else {
-            break;
-        };
-        streams.push(joined.context("a connecting task panicked")??);
-    }
-    Ok(BareOpened {
-        streams,
-        elapsed: started.elapsed(),
+    let (streams, elapsed) = open_each(args, target, ids, |options| async move {
+        let opened = tokio::time::timeout(options.connect_timeout, connect(&options)).await;
+        opened.unwrap_or_else(|_| bail!("no CONNACK in time"))
     })
+    .await?;
+    Ok(BareOpened { streams, elapsed })
 }
 
 /// True while the broker has not closed `stream`: a held connection gets nothing to read.

@@ -1,13 +1,12 @@
 //! Opening the benchmark's connections: the options every bench client shares, and opening many
 //! at once under a bound, timed, so every scenario can report connections per second.
 
+use std::future::Future;
 use std::net::IpAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use roost_client::{Client, ClientOptions, Incoming, Transport};
-use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::args::BenchArgs;
@@ -74,31 +73,51 @@ pub(crate) async fn open_many(
     target: &Target,
     ids: Vec<String>,
 ) -> Result<Opened> {
-    let count = u32::try_from(ids.len()).unwrap_or(u32::MAX);
-    let gate = Arc::new(Semaphore::new(args.connect_concurrency));
-    let started = Instant::now();
-    let mut tasks = JoinSet::new();
-    for (index, id) in ids.into_iter().enumerate() {
-        let index = u32::try_from(index).unwrap_or(u32::MAX);
-        let mut options = options(args, target, id);
-        options.bind_address = source_address(args, index, count);
-        let gate = Arc::clone(&gate);
-        tasks.spawn(async move {
-            let _permit = gate.acquire_owned().await;
-            let id = options.client_id.clone();
-            let result = Client::connect(options).await;
-            (index, id, result)
-        });
-    }
-    let mut conns: Vec<Option<Conn>> = (0..count).map(|_| None).collect();
-    while let Some(joined) = tasks.join_next().await {
-        let (index, id, result) = joined.context("a connecting task panicked")?;
-        let (client, _connected, incoming) =
-            result.with_context(|| format!("connecting {id} to {}:{}", args.host, target.port))?;
-        conns[index as usize] = Some(Conn { client, incoming });
-    }
-    Ok(Opened {
-        conns: conns.into_iter().flatten().collect(),
-        elapsed: started.elapsed(),
+    let (conns, elapsed) = open_each(args, target, ids, |options| async move {
+        let (client, _connected, incoming) = Client::connect(options).await?;
+        Ok(Conn { client, incoming })
     })
+    .await?;
+    Ok(Opened { conns, elapsed })
+}
+
+/// Runs `connect` with the options of each id in `ids` (from their spread of source addresses),
+/// at most `args.connect_concurrency` at a time, and gives what they opened in the order of
+/// `ids` with the time it took; fails on the first that fails.
+pub(crate) async fn open_each<T, F, Fut>(
+    args: &BenchArgs,
+    target: &Target,
+    ids: Vec<String>,
+    connect: F,
+) -> Result<(Vec<T>, Duration)>
+where
+    T: Send + 'static,
+    F: Fn(ClientOptions) -> Fut,
+    Fut: Future<Output = Result<T>> + Send + 'static,
+{
+    let count = u32::try_from(ids.len()).unwrap_or(u32::MAX);
+    let started = Instant::now();
+    let mut ids = ids.into_iter().enumerate();
+    let mut tasks = JoinSet::new();
+    let mut opened: Vec<Option<T>> = (0..count).map(|_| None).collect();
+    loop {
+        while tasks.len() < args.connect_concurrency {
+            let Some((index, id)) = ids.next() else { break };
+            let mut options = options(args, target, id);
+            let index_u32 = u32::try_from(index).unwrap_or(u32::MAX);
+            options.bind_address = source_address(args, index_u32, count);
+            let what = format!(
+                "connecting {} to {}:{}",
+                options.client_id, args.host, target.port
+            );
+            let attempt = connect(options);
+            tasks.spawn(async move { (index, attempt.await.context(what)) });
+        }
+        let Some(joined) = tasks.join_next().await else {
+            break;
+        };
+        let (index, result) = joined.context("a connecting task panicked")?;
+        opened[index] = Some(result?);
+    }
+    Ok((opened.into_iter().flatten().collect(), started.elapsed()))
 }
